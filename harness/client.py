@@ -1,0 +1,149 @@
+"""Reaching a swarm manager, and the one error that means "could not check".
+
+The docker SDK is imported here, inside functions, so that importing the harness
+(every pytest run loads its plugin) costs nothing and never fails.
+
+Where the daemon is, in the order the docker CLI uses: an explicit ``host``,
+``DOCKER_HOST`` (``unix://``, ``tcp://`` with ``DOCKER_TLS_VERIFY``/``DOCKER_CERT_PATH``,
+``ssh://user@host``), then the current docker context (``DOCKER_CONTEXT`` or
+``currentContext`` in the CLI config). ``ssh://`` goes through the system ``ssh``
+client, as docker contexts do, so keys and ``~/.ssh/config`` apply unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any, Iterator
+
+
+class HarnessUnavailable(Exception):
+    """The harness could not check: no daemon, not a manager, no such stack.
+
+    Never a verdict: the CLI maps it to exit code 2.
+    """
+
+
+DEFAULT_API_TIMEOUT = 60
+
+
+def connect(host: str | None = None, *, timeout: int = DEFAULT_API_TIMEOUT, require_manager: bool = True) -> Any:
+    """A ``docker.DockerClient`` talking to a reachable swarm manager.
+
+    Raises HarnessUnavailable when the daemon cannot be reached or, with
+    ``require_manager``, when it is not a manager of an active swarm (services,
+    tasks and service events are only visible on managers).
+    """
+    try:
+        import docker
+    except ImportError as exc:  # pragma: no cover - docker is a dependency
+        raise HarnessUnavailable(f"the docker SDK for Python is not installed: {exc}") from exc
+
+    where = describe_endpoint(host)
+    try:
+        client = _make_client(docker, host, timeout)
+        client.ping()
+    except HarnessUnavailable:
+        raise
+    except Exception as exc:  # connection refused, ssh failure, TLS error, bad URL...
+        raise HarnessUnavailable(f"cannot reach the docker daemon at {where}: {_short(exc)}") from exc
+    if require_manager:
+        ensure_manager(client, where)
+    return client
+
+
+def _make_client(docker: Any, host: str | None, timeout: int) -> Any:
+    if host:
+        return docker.DockerClient(base_url=host, timeout=timeout, use_ssh_client=True)
+    if os.environ.get("DOCKER_HOST"):
+        return docker.DockerClient.from_env(timeout=timeout, use_ssh_client=True)
+    context = _current_context_name()
+    if context and context != "default":
+        from docker.context import ContextAPI
+
+        ctx = ContextAPI.get_context(context)
+        if ctx is None:
+            raise HarnessUnavailable(f"docker context {context!r} does not exist")
+        return docker.DockerClient(
+            base_url=ctx.Host, tls=ctx.TLSConfig or False, timeout=timeout, use_ssh_client=True
+        )
+    return docker.DockerClient.from_env(timeout=timeout, use_ssh_client=True)
+
+
+def _current_context_name() -> str | None:
+    if os.environ.get("DOCKER_CONTEXT"):
+        return os.environ["DOCKER_CONTEXT"]
+    try:
+        from docker.context.config import get_current_context_name
+
+        return get_current_context_name()
+    except Exception:
+        return None
+
+
+def describe_endpoint(host: str | None = None) -> str:
+    """Where the harness will look for the daemon, for messages."""
+    if host:
+        return host
+    if os.environ.get("DOCKER_HOST"):
+        return os.environ["DOCKER_HOST"]
+    context = _current_context_name()
+    if context and context != "default":
+        return f"docker context {context}"
+    return "unix:///var/run/docker.sock"
+
+
+def ensure_manager(client: Any, where: str = "the daemon") -> dict:
+    """The daemon's ``info``, after checking it is a manager of an active swarm."""
+    with api_errors(f"read swarm state from {where}"):
+        info = client.info()
+    swarm = info.get("Swarm") or {}
+    state = swarm.get("LocalNodeState") or "inactive"
+    if state != "active":
+        raise HarnessUnavailable(f"{where} is not part of an active swarm (node state: {state})")
+    if not swarm.get("ControlAvailable"):
+        raise HarnessUnavailable(
+            f"{where} is a swarm worker: services, tasks and their events are only visible on a manager"
+        )
+    return info
+
+
+@contextlib.contextmanager
+def api_errors(doing: str) -> Iterator[None]:
+    """Turn transport and daemon errors into HarnessUnavailable ("could not ``doing``")."""
+    try:
+        yield
+    except HarnessUnavailable:
+        raise
+    except Exception as exc:
+        if _is_docker_error(exc):
+            raise HarnessUnavailable(f"could not {doing}: {_short(exc)}") from exc
+        raise
+
+
+def is_not_found(exc: BaseException) -> bool:
+    try:
+        from docker.errors import NotFound
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(exc, NotFound)
+
+
+def _is_docker_error(exc: BaseException) -> bool:
+    try:
+        from docker.errors import DockerException
+        from requests.exceptions import RequestException
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(exc, (DockerException, RequestException, ConnectionError, OSError))
+
+
+def _short(exc: BaseException) -> str:
+    """One line from a docker/requests error (they nest whole tracebacks in their messages)."""
+    explanation = getattr(exc, "explanation", None)
+    text = str(explanation or exc).strip() or type(exc).__name__
+    for marker in ("Connection aborted.", "Failed to establish a new connection:"):
+        if marker in text:
+            text = text[text.index(marker):]
+    text = " ".join(text.split())
+    return text if len(text) <= 300 else text[:297] + "..."

@@ -1,0 +1,3 @@
+from compose_policy.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Click commands of the ``compose-policy`` CLI, one module per command."""

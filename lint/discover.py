@@ -1,0 +1,96 @@
+"""Find what to lint under each PATH: recipes, recipe folders, or loose compose files.
+
+- a file: linted on its own;
+- a folder with compose.yml: one recipe;
+- a folder whose sub-folders hold compose.yml: each sub-folder is a recipe;
+- any other folder: every compose-looking YAML file below it, each on its own.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, List, Optional
+
+from compose_policy.errors import InputError
+
+BASE_NAMES = ("compose.yml", "compose.yaml")
+_OVERLAY = re.compile(r"^compose\..+\.ya?ml$")
+_COMPOSE_LOOKING = re.compile(r"(compose|stack|swarm)[^/]*\.ya?ml$", re.IGNORECASE)
+_SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".github", ".gitlab", ".circleci"}
+
+
+@dataclass
+class Target:
+    """A unit of linting: a recipe folder, or a single compose file standing alone."""
+
+    kind: str  # "recipe" or "file"
+    name: str
+    root: str  # the recipe folder, or the file's folder
+    file: Optional[str] = None  # for kind == "file"
+    explicit: bool = False  # the user named this file
+    overlays: List[str] = field(default_factory=list)  # for recipes: every compose.*.yml
+
+
+def _base_file(folder: str) -> Optional[str]:
+    for name in BASE_NAMES:
+        candidate = os.path.join(folder, name)
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def recipe_overlays(folder: str) -> List[str]:
+    """Every ``compose.*.yml`` of a recipe, including nested ones like postgres/compose.x.yml."""
+    found = []
+    for current, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
+        depth = os.path.relpath(current, folder).count(os.sep)
+        if current != folder and depth > 1:
+            dirs[:] = []
+        for name in sorted(files):
+            if _OVERLAY.match(name):
+                found.append(os.path.normpath(os.path.join(current, name)))
+    return found
+
+
+def _recipe(folder: str) -> Target:
+    name = os.path.basename(os.path.abspath(folder))
+    return Target("recipe", name, os.path.normpath(folder), overlays=recipe_overlays(folder))
+
+
+def _loose_files(folder: str) -> Iterable[str]:
+    for current, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
+        for name in sorted(files):
+            if name.endswith((".yml", ".yaml")):
+                yield os.path.normpath(os.path.join(current, name))
+
+
+def discover(path: str) -> List[Target]:
+    if not os.path.exists(path):
+        raise InputError(f"{path}: no such file or directory")
+    if os.path.isfile(path):
+        if not os.access(path, os.R_OK):
+            raise InputError(f"{path}: permission denied")
+        folder = os.path.dirname(path) or "."
+        return [Target("file", os.path.normpath(path), folder, file=os.path.normpath(path), explicit=True)]
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise InputError(f"{path}: permission denied")
+    if _base_file(path):
+        return [_recipe(path)]
+    subdirs = sorted(
+        entry.path for entry in os.scandir(path)
+        if entry.is_dir() and not entry.name.startswith(".") and _base_file(entry.path)
+    )
+    if subdirs:
+        return [_recipe(d) for d in subdirs]
+    return [
+        Target("file", f, os.path.dirname(f), file=f, explicit=False)
+        for f in _loose_files(path)
+    ]
+
+
+def looks_like_compose_name(path: str) -> bool:
+    return bool(_COMPOSE_LOOKING.search(os.path.basename(path)))

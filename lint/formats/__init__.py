@@ -1,0 +1,23 @@
+"""Output formats for findings. Each module exposes ``render(result, **context) -> str``."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Callable, Dict
+
+FORMATS = {
+    "text": "compose_policy.formats.text",
+    "json": "compose_policy.formats.json_format",
+}
+
+
+def renderer(name: str) -> Callable[..., str]:
+    return importlib.import_module(FORMATS[name]).render
+
+
+def register(name: str, module: str) -> None:
+    FORMATS[name] = module
+
+
+def names() -> Dict[str, str]:
+    return dict(FORMATS)

@@ -1,0 +1,36 @@
+"""``path:line:col: CODE [severity] message (service)``, one line per finding."""
+
+from __future__ import annotations
+
+import click
+
+_COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
+
+
+def render(result, color: bool = False, statistics: bool = False, **_) -> str:
+    lines = []
+    for f in result.findings:
+        sev = str(f.severity)
+        location = f"{f.path}:{f.line}:{f.column}:"
+        code = f"{f.rule} [{sev}]"
+        if color:
+            location = click.style(location, bold=True)
+            code = click.style(code, fg=_COLOURS[sev], bold=True)
+        service = f" ({f.service})" if f.service else ""
+        lines.append(f"{location} {code} {f.message}{service}")
+    counts = result.counts()
+    total = len(result.findings)
+    summary = (f"Found {total} finding{'s' if total != 1 else ''} "
+               f"({counts['error']} error, {counts['warning']} warning, {counts['info']} info) "
+               f"in {len(result.stacks)} stack{'s' if len(result.stacks) != 1 else ''}, {result.files} files."
+               if total else f"All clear: {len(result.stacks)} stacks, {result.files} files checked.")
+    if statistics and total:
+        by_rule = {}
+        for f in result.findings:
+            by_rule.setdefault((f.rule, f.name), 0)
+            by_rule[(f.rule, f.name)] += 1
+        lines.append("")
+        for (code, name), count in sorted(by_rule.items()):
+            lines.append(f"{count:6d}  {code}  {name}")
+    lines.append(summary)
+    return "\n".join(lines) + "\n"

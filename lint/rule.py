@@ -1,0 +1,98 @@
+"""The contract of a rule: one class in one module of ``compose_policy.rules``.
+
+A rule declares its code, kebab-case name, default severity, whether it can be fixed,
+its options with defaults, and documentation (the class docstring, in the sections
+``What it does``, ``Why is this bad``, ``Example``, ``Use instead``, ``Fix``). It reads the
+merged model and yields findings; it never reads files, writes files or talks to a daemon.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Dict, Iterable, Iterator, List, Optional, Union
+
+from compose_policy.model import Applicability, Finding, Fix, Node, Position, Severity
+
+DOC_SECTIONS = ("What it does", "Why is this bad", "Example", "Use instead", "Fix")
+
+
+@dataclass
+class RuleContext:
+    """What a rule may consult besides the stack: its options and the shared data lists."""
+
+    options: Dict[str, Any] = field(default_factory=dict)
+    data: Dict[str, Any] = field(default_factory=dict)
+
+
+class Rule:
+    code: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    severity: ClassVar[Severity] = Severity.WARNING
+    # None when not fixable; otherwise the applicability of its fix in --in-place mode
+    fix_applicability: ClassVar[Optional[Applicability]] = None
+    options: ClassVar[Dict[str, Any]] = {}
+    # engine-reported rules (CP000, CP001, CP900) have no check of their own
+    reported_by_engine: ClassVar[bool] = False
+
+    def __init__(self, severity: Optional[Severity] = None):
+        self.effective_severity = severity or self.severity
+
+    # --- checking -------------------------------------------------------------------
+    def check(self, stack, ctx: RuleContext) -> Iterable[Finding]:
+        for service in stack.services.values():
+            yield from self.check_service(service, ctx)
+
+    def check_service(self, service, ctx: RuleContext) -> Iterable[Finding]:
+        return ()
+
+    def finding(self, at: Union[Node, Position], message: str, service=None,
+                fix: Optional[Fix] = None) -> Finding:
+        pos = at.pos if isinstance(at, Node) else at
+        stack = getattr(service, "stack", None)
+        return Finding(
+            rule=self.code, name=self.name, severity=self.effective_severity, message=message,
+            pos=pos, recipe=stack.recipe if stack is not None else None,
+            service=getattr(service, "name", service), fix=fix,
+        )
+
+    # --- documentation --------------------------------------------------------------
+    @classmethod
+    def doc_text(cls) -> str:
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def summary(cls) -> str:
+        return cls.doc_text().split("\n\n", 1)[0].replace("\n", " ").strip()
+
+    @classmethod
+    def doc_sections(cls) -> Dict[str, str]:
+        """The docstring's ``## Section`` blocks, by title."""
+        sections: Dict[str, str] = {}
+        parts = re.split(r"^## +(.+?)\s*$", cls.doc_text(), flags=re.MULTILINE)
+        for title, body in zip(parts[1::2], parts[2::2]):
+            sections[title.strip()] = body.strip()
+        return sections
+
+    @classmethod
+    def missing_doc_sections(cls) -> List[str]:
+        have = cls.doc_sections()
+        return [s for s in DOC_SECTIONS if not have.get(s)]
+
+    @classmethod
+    def markdown(cls) -> str:
+        fix = "not fixable" if cls.fix_applicability is None else f"fixable ({cls.fix_applicability.value} in place; always written in overlay mode)"
+        lines = [f"# {cls.code} `{cls.name}`", "", f"Default severity: **{cls.severity}**; {fix}.", ""]
+        lines.append(cls.doc_text())
+        if cls.options:
+            lines += ["", "## Options", ""]
+            for key, value in cls.options.items():
+                lines.append(f"- `{key}` (default `{value!r}`)")
+        return "\n".join(lines).rstrip() + "\n"
+
+
+def iter_nodes(*nodes: Optional[Node]) -> Iterator[Node]:
+    for node in nodes:
+        if node is not None:
+            yield node

@@ -1,0 +1,233 @@
+"""Load a recipe (or a lone compose file) into a merged, interpolated Stack.
+
+env file -> interpolation -> positioned documents -> long forms -> merge as docker does.
+Problems in the input (bad YAML, a file that is not compose) are collected, never raised.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence as Seq
+
+from compose_policy.discover import Target, _base_file, looks_like_compose_name
+from compose_policy.envfile import EnvFile, read_env_file
+from compose_policy.errors import InputError
+from compose_policy.interpolate import Interpolator
+from compose_policy.merge import merge_services
+from compose_policy.model import Mapping, Position
+from compose_policy.normalize import normalize_service
+from compose_policy.yamlload import Document, Problem, load_document
+
+STACK_PLACEHOLDER = "stack"
+
+
+@dataclass
+class LoadOptions:
+    compose_files: Seq[str] = ()  # explicit file set, relative to the recipe
+    env_file: Optional[str] = None
+
+
+@dataclass
+class Service:
+    name: str
+    node: Mapping
+    stack: "Stack" = field(repr=False)
+
+    def get(self, *path: str):
+        return self.node.get(*path)
+
+    def value(self, *path: str, default=None):
+        return self.node.value(*path, default=default)
+
+    @property
+    def pos(self) -> Position:
+        return self.node.pos
+
+    @property
+    def extension(self) -> Dict:
+        """The service's ``x-compose-policy`` settings (memory-heavy, ignore, ...)."""
+        value = self.node.value("x-compose-policy")
+        return value if isinstance(value, dict) else {}
+
+
+@dataclass
+class Stack:
+    target: Target
+    name: str  # the recipe name, or the file path for a lone file
+    stack_name: str  # what STACK_NAME interpolated to
+    file_set: List[str]
+    env: Dict[str, str]
+    env_sources: Dict[str, Position]
+    documents: Dict[str, Document]
+    texts: Dict[str, str]
+    problems: List[Problem]
+    services: Dict[str, Service] = field(default_factory=dict)
+    is_coopcloud: bool = False
+    valid: bool = True  # False when a file of the set could not be read as compose
+
+    @property
+    def recipe(self) -> Optional[str]:
+        return self.name if self.target.kind == "recipe" else None
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror or exc}") from None
+    return data.decode("utf-8", errors="replace")
+
+
+def _read_env(path: Optional[str]) -> Optional[EnvFile]:
+    if not path:
+        return None
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: env file not found")
+    try:
+        return read_env_file(path)
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror or exc}") from None
+
+
+def build_env(root: str, env_file: Optional[EnvFile], sample: Optional[EnvFile]):
+    """Env file values first, then .env.sample defaults; STACK_NAME as abra derives it."""
+    env: Dict[str, str] = {}
+    sources: Dict[str, Position] = {}
+    for source in (sample, env_file):  # later wins
+        if source is not None:
+            env.update(source.values)
+            sources.update(source.positions)
+    if not env.get("STACK_NAME"):
+        domain = env.get("DOMAIN")
+        env["STACK_NAME"] = domain.replace(".", "_") if domain else STACK_PLACEHOLDER
+    return env, sources
+
+
+def _validate_compose(doc: Document, explicit: bool) -> bool:
+    """Structural checks docker would fail on; True when the document can be merged."""
+    root = doc.root
+    if root is None:
+        if not doc.problems:
+            doc.problems.append(Problem("compose", "empty file: not a compose mapping", Position(doc.path, 1, 1)))
+        return False
+    if not isinstance(root, Mapping):
+        doc.problems.append(Problem("compose", "the top level must be a mapping with a services key", root.pos))
+        return False
+    services = root.get("services")
+    if services is None:
+        return True
+    if not isinstance(services, Mapping):
+        doc.problems.append(Problem("compose", "services must be a mapping of service names", services.pos))
+        return False
+    ok = True
+    for name, service in services.items.items():
+        if not isinstance(service, Mapping):
+            if service.plain() is None:
+                continue  # `name:` with nothing: docker accepts an empty service
+            doc.problems.append(Problem("compose", f"service {name!r} must be a mapping", service.pos))
+            ok = False
+            continue
+        for key in ("deploy", "healthcheck"):
+            sub = service.get(key)
+            if sub is not None and not isinstance(sub, Mapping) and sub.plain() is not None:
+                doc.problems.append(Problem("compose", f"{key} of service {name!r} must be a mapping", sub.pos))
+                ok = False
+    return ok
+
+
+def _services_of(doc: Document) -> Dict[str, Mapping]:
+    services = doc.root.get("services") if isinstance(doc.root, Mapping) else None
+    out: Dict[str, Mapping] = {}
+    if isinstance(services, Mapping):
+        for name, node in services.items.items():
+            if isinstance(node, Mapping):
+                out[name] = normalize_service(node, doc.problems)
+            else:
+                out[name] = Mapping(node.pos)
+    return out
+
+
+def _is_coopcloud(sample: Optional[EnvFile]) -> bool:
+    return sample is not None and bool(sample.values.get("TYPE") or sample.values.get("RECIPE"))
+
+
+def resolve_file_set(target: Target, options: LoadOptions, env_file: Optional[EnvFile],
+                     problems: List[Problem]) -> List[str]:
+    root = target.root
+    if options.compose_files:
+        return [os.path.normpath(os.path.join(root, f)) for f in options.compose_files]
+    if env_file is not None and env_file.values.get("COMPOSE_FILE"):
+        names = [n for n in env_file.values["COMPOSE_FILE"].split(":") if n.strip()]
+        files = []
+        for name in names:
+            path = os.path.normpath(os.path.join(root, name.strip()))
+            if not os.path.isfile(path):
+                problems.append(Problem(
+                    "compose", f"COMPOSE_FILE names {name.strip()}, which does not exist",
+                    env_file.positions.get("COMPOSE_FILE", Position(env_file.path, 1, 1))))
+                continue
+            files.append(path)
+        return files
+    base = _base_file(root)
+    return [os.path.normpath(base)] if base else []
+
+
+def load_target(target: Target, options: LoadOptions = LoadOptions()) -> Optional[Stack]:
+    """The merged stack of a target, or None for a loose YAML file that is not compose at all."""
+    problems: List[Problem] = []
+    if target.kind == "recipe":
+        env_path = options.env_file or (os.path.join(target.root, ".env")
+                                        if os.path.isfile(os.path.join(target.root, ".env")) else None)
+        sample_path = os.path.join(target.root, ".env.sample")
+        sample = read_env_file(sample_path) if os.path.isfile(sample_path) else None
+        env_file = _read_env(env_path)
+        file_set = resolve_file_set(target, options, env_file, problems)
+        to_check = list(dict.fromkeys(file_set + target.overlays))
+        name = target.name
+    else:
+        env_file = _read_env(options.env_file)
+        sample = None
+        file_set = [target.file]
+        to_check = [target.file]
+        name = target.file
+    for source in (env_file, sample):
+        if source is not None:
+            problems.extend(Problem("compose", str(p), p.pos) for p in source.problems)
+    env, env_sources = build_env(target.root, env_file, sample)
+    interpolate = Interpolator(env)
+
+    documents: Dict[str, Document] = {}
+    texts: Dict[str, str] = {}
+    for path in to_check:
+        text = _read_text(path)
+        texts[path] = text
+        documents[path] = load_document(text, path, interpolate)
+
+    if target.kind == "file" and not target.explicit:
+        doc = documents[target.file]
+        is_compose = isinstance(doc.root, Mapping) and "services" in doc.root
+        if not is_compose and not looks_like_compose_name(target.file):
+            return None  # some other YAML file (a workflow, a config): not ours to judge
+
+    valid = True
+    merged: Dict[str, Mapping] = {}
+    for path in to_check:
+        doc = documents[path]
+        ok = _validate_compose(doc, target.explicit)
+        if path in file_set:
+            if not ok or any(p.kind == "yaml" and "already defined" not in p.message for p in doc.problems):
+                valid = False
+                continue
+            merged = merge_services(merged, _services_of(doc))
+    for doc in documents.values():
+        problems.extend(doc.problems)
+
+    stack = Stack(
+        target=target, name=name, stack_name=env["STACK_NAME"], file_set=file_set, env=env,
+        env_sources=env_sources, documents=documents, texts=texts, problems=problems,
+        is_coopcloud=_is_coopcloud(sample), valid=valid,
+    )
+    stack.services = {n: Service(n, node, stack) for n, node in merged.items()}
+    return stack
