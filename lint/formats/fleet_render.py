@@ -89,13 +89,15 @@ body{{font-family:system-ui,sans-serif;margin:2rem;color:#111}}
 .cards{{display:flex;gap:1rem;margin:1rem 0 2rem}}
 .card{{border:2px solid;border-radius:8px;padding:.6rem 1rem;display:flex;flex-direction:column;min-width:9rem}}
 .card b{{font-size:1.8rem}} .card small{{color:#555}}
-table{{border-collapse:collapse;width:100%}} td,th{{border-bottom:1px solid #ddd;padding:.4rem;vertical-align:top;text-align:left}}
+table{{border-collapse:collapse;width:100%;table-layout:fixed}}
+td,th{{border-bottom:1px solid #ddd;padding:.4rem;vertical-align:top;text-align:left;overflow-wrap:anywhere}}
+th:nth-child(1){{width:16%}} th:nth-child(2){{width:6%}} th:nth-child(3){{width:14%}} th:nth-child(4),th:nth-child(5),th:nth-child(6){{width:9%}}
 .risk{{color:#fff;border-radius:4px;padding:.1rem .5rem}} ul{{margin:0;padding-left:1rem}} small{{color:#666}}
 </style></head><body>
 <h1>Fleet rollout report</h1>
 <p>{summary['recipes']} recipes, compose-policy {e(__version__)}.</p>
 <div class="cards">{cards}</div>
-<table><thead><tr><th>recipe</th><th>risk</th><th>service</th><th>order</th><th>failure_action</th><th>monitor</th><th>findings</th></tr></thead>
+<table><thead><tr><th>recipe</th><th>risk</th><th>service</th><th>order</th><th>on failure</th><th>monitor</th><th>findings</th></tr></thead>
 <tbody>{''.join(rows)}</tbody></table>
 </body></html>
 """
