@@ -2,8 +2,8 @@
 
 - a file: linted on its own;
 - a folder with compose.yml: one recipe;
-- a folder whose sub-folders hold compose.yml: each sub-folder is a recipe;
-- any other folder: every compose-looking YAML file below it, each on its own.
+- any other folder: every folder below it that holds compose.yml is a recipe (a folder of
+  recipes, or a tree of them), and every other compose-looking YAML file stands alone.
 """
 
 from __future__ import annotations
@@ -60,14 +60,6 @@ def _recipe(folder: str) -> Target:
     return Target("recipe", name, os.path.normpath(folder), overlays=recipe_overlays(folder))
 
 
-def _loose_files(folder: str) -> Iterable[str]:
-    for current, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
-        for name in sorted(files):
-            if name.endswith((".yml", ".yaml")):
-                yield os.path.normpath(os.path.join(current, name))
-
-
 def discover(path: str) -> List[Target]:
     if not os.path.exists(path):
         raise InputError(f"{path}: no such file or directory")
@@ -80,16 +72,23 @@ def discover(path: str) -> List[Target]:
         raise InputError(f"{path}: permission denied")
     if _base_file(path):
         return [_recipe(path)]
-    subdirs = sorted(
-        entry.path for entry in os.scandir(path)
-        if entry.is_dir() and not entry.name.startswith(".") and _base_file(entry.path)
-    )
-    if subdirs:
-        return [_recipe(d) for d in subdirs]
-    return [
-        Target("file", f, os.path.dirname(f), file=f, explicit=False)
-        for f in _loose_files(path)
-    ]
+    return list(_walk(path))
+
+
+def _walk(folder: str) -> Iterable[Target]:
+    """Recipes wherever a folder holds compose.yml; every other YAML file on its own."""
+    claimed = set()
+    for current, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
+        if _base_file(current):
+            recipe = _recipe(current)
+            claimed.update(recipe.overlays)
+            claimed.update(os.path.normpath(os.path.join(current, n)) for n in BASE_NAMES)
+            yield recipe
+        for name in sorted(files):
+            path = os.path.normpath(os.path.join(current, name))
+            if name.endswith((".yml", ".yaml")) and path not in claimed:
+                yield Target("file", path, current, file=path, explicit=False)
 
 
 def looks_like_compose_name(path: str) -> bool:

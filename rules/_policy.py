@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, List, Optional
 
-from compose_policy.model import Node, Scalar
-from compose_policy.units import try_bytes, try_duration
+from compose_policy.model import Mapping, Node, Position, Scalar, Sequence
+from compose_policy.units import format_duration, try_bytes, try_duration
 from compose_policy.rules._images import match_image, shipped_list
 
 UNSET = object()
@@ -25,6 +25,12 @@ class Setting:
     value: Any  # the effective value (swarm default when unset)
     explicit: bool
     unknown: bool = False
+    invalid: bool = False  # written, but docker or swarm would refuse it (CP119)
+
+    @property
+    def usable(self) -> bool:
+        """A value a rule may judge: neither unknown nor invalid."""
+        return not (self.unknown or self.invalid)
 
 
 def setting(service, section: str, key: str, default: Any) -> Setting:
@@ -111,3 +117,227 @@ def heavy_images(ctx) -> dict:
     images = dict(shipped_list("heavy_images.yml"))
     images.update(ctx.data.get("heavy-images") or {})
     return images
+
+
+# --- typed readers: durations, numbers, replicas, healthcheck ---------------------------
+#
+# docker stack deploy validates the compose schema after interpolation: a duration must be
+# a string in Go syntax, a number must be written as a number (a quoted "2" is refused,
+# though ``${N:-2}`` is cast). A value that fails those checks is ``invalid``; CP119 reports
+# it and the other rules treat it as "cannot tell", like an unknown one.
+
+UPDATE_SECTIONS = ("update_config", "rollback_config")
+
+# every duration field a service can carry, as paths below the service
+DURATION_PATHS = (
+    ("healthcheck", "interval"),
+    ("healthcheck", "timeout"),
+    ("healthcheck", "start_period"),
+    ("healthcheck", "start_interval"),
+    ("deploy", "update_config", "delay"),
+    ("deploy", "update_config", "monitor"),
+    ("deploy", "rollback_config", "delay"),
+    ("deploy", "rollback_config", "monitor"),
+    ("deploy", "restart_policy", "delay"),
+    ("deploy", "restart_policy", "window"),
+    ("stop_grace_period",),
+)
+
+# swarm's defaults (swarmkit api/defaults, moby daemon health checks)
+DEFAULT_MONITOR = 5.0
+DEFAULT_HEALTH_INTERVAL = 30.0
+DEFAULT_HEALTH_TIMEOUT = 30.0
+DEFAULT_HEALTH_RETRIES = 3
+DEFAULT_STOP_GRACE = 10.0
+
+
+def _written(node: Optional[Node]) -> bool:
+    return node is not None and not (isinstance(node, Scalar) and node.value is None)
+
+
+def duration_value(node: Optional[Node]) -> Optional[float]:
+    """Seconds of a written duration, or None when it is not a valid duration string."""
+    if not isinstance(node, Scalar) or not isinstance(node.value, str):
+        return None
+    return try_duration(node.value)
+
+
+def duration(service, *path: str, default: float, zero_is_default: bool = False) -> Setting:
+    """A duration field in seconds, with swarm's default when unset (or zero, where swarm
+    treats zero as unset: monitor, healthcheck interval and timeout)."""
+    node = service.get(*path)
+    if not _written(node):
+        return Setting(node, default, False)
+    if isinstance(node, Scalar) and node.unknown:
+        return Setting(node, None, True, unknown=True)
+    seconds = duration_value(node)
+    if seconds is None or seconds < 0:
+        return Setting(node, None, True, invalid=True)
+    if seconds == 0 and zero_is_default:
+        return Setting(node, default, True)
+    return Setting(node, seconds, True)
+
+
+def number_value(node: Optional[Node], integer: bool = False) -> Optional[float]:
+    """A written number as docker reads it: a YAML number, or an interpolated numeric string."""
+    if not isinstance(node, Scalar) or isinstance(node.value, bool):
+        return None
+    value = node.value
+    if isinstance(value, str):
+        if not node.interpolated:
+            return None  # a quoted literal: "must be a integer"
+        try:
+            value = int(value.strip()) if integer else float(value.strip())
+        except ValueError:
+            return None
+    if not isinstance(value, (int, float)) or (integer and isinstance(value, float)):
+        return None  # 1.5 and 1.0 alike: the schema wants an integer
+    return value
+
+
+def int_value(node: Optional[Node]) -> Optional[int]:
+    """A whole number as docker reads it (YAML int or interpolated text), else None."""
+    value = number_value(node, integer=True)
+    return int(value) if value is not None else None
+
+
+def number(service, *path: str, default: Any, integer: bool = False, zero_is_default: bool = False) -> Setting:
+    node = service.get(*path)
+    if not _written(node):
+        return Setting(node, default, False)
+    if isinstance(node, Scalar) and node.unknown:
+        return Setting(node, None, True, unknown=True)
+    value = number_value(node, integer)
+    if value is None or value < 0:
+        return Setting(node, None, True, invalid=True)
+    if value == 0 and zero_is_default:
+        return Setting(node, default, True)
+    return Setting(node, value, True)
+
+
+def monitor(service, section: str = "update_config") -> Setting:
+    # the daemon sends no monitor when it is zero, so swarm applies its 5s default
+    return duration(service, "deploy", section, "monitor", default=DEFAULT_MONITOR, zero_is_default=True)
+
+
+def delay(service, section: str = "update_config") -> Setting:
+    return duration(service, "deploy", section, "delay", default=0.0)
+
+
+def parallelism(service, section: str = "update_config") -> Setting:
+    return number(service, "deploy", section, "parallelism", default=1, integer=True)
+
+
+def max_failure_ratio(service, section: str = "update_config") -> Setting:
+    return number(service, "deploy", section, "max_failure_ratio", default=0.0)
+
+
+def is_global(service) -> bool:
+    return service.value("deploy", "mode") == "global"
+
+
+@dataclass
+class Replicas:
+    count: Optional[int]  # None: cannot tell (unknown, invalid) or global mode
+    is_global: bool
+    node: Optional[Node]
+
+
+def replicas(service) -> Replicas:
+    """How many tasks a replicated service runs (default 1); global mode runs one per node."""
+    if is_global(service):
+        return Replicas(None, True, service.get("deploy", "mode"))
+    node = service.get("deploy", "replicas")
+    if not _written(node):
+        return Replicas(1, False, None)
+    if isinstance(node, Scalar) and node.unknown:
+        return Replicas(None, False, node)
+    value = node.value if isinstance(node, Scalar) else None
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            value = None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return Replicas(None, False, node)
+    return Replicas(value, False, node)
+
+
+@dataclass
+class Health:
+    """A service's compose healthcheck, docker's defaults applied to unset or zero timings."""
+
+    node: Optional[Node]
+    declared: bool  # a healthcheck section that is not disabled
+    disabled: bool  # disable: true, or test: [NONE]
+    has_test: bool  # a test is written here (else the image's own test, if any, is used)
+    interval: Setting
+    timeout: Setting
+    retries: Setting
+    start_period: Setting
+
+    @property
+    def timings(self) -> List[Setting]:
+        return [self.interval, self.timeout, self.retries, self.start_period]
+
+    @property
+    def readable(self) -> bool:
+        return not any(s.unknown or s.invalid for s in self.timings)
+
+    def verdict_seconds(self) -> float:
+        """Time for a task that turns unhealthy after readiness to be declared failed."""
+        return self.interval.value * self.retries.value + self.timeout.value
+
+
+def healthcheck(service) -> Health:
+    node = service.get("healthcheck")
+    disabled = False
+    has_test = False
+    if isinstance(node, Mapping):
+        disabled = node.value("disable") is True
+        test = node.get("test")
+        if isinstance(test, Sequence) and test.items:
+            first = test.items[0]
+            has_test = True
+            if isinstance(first, Scalar) and first.value == "NONE":
+                disabled = True
+        elif isinstance(test, Scalar) and test.value not in (None, ""):
+            has_test = True
+    declared = isinstance(node, Mapping) and not disabled
+    return Health(
+        node=node, declared=declared, disabled=disabled, has_test=has_test and not disabled,
+        interval=duration(service, "healthcheck", "interval", default=DEFAULT_HEALTH_INTERVAL, zero_is_default=True),
+        timeout=duration(service, "healthcheck", "timeout", default=DEFAULT_HEALTH_TIMEOUT, zero_is_default=True),
+        retries=number(service, "healthcheck", "retries", default=DEFAULT_HEALTH_RETRIES, integer=True,
+                       zero_is_default=True),
+        start_period=duration(service, "healthcheck", "start_period", default=0.0),
+    )
+
+
+def key_position(mapping: Optional[Node], key: str) -> Optional[Position]:
+    """Where ``key:`` is written in a mapping (for findings about what its value lacks)."""
+    if isinstance(mapping, Mapping):
+        return mapping.key_pos.get(key)
+    return None
+
+
+def absence_position(service, *path: str) -> Position:
+    """The deepest written key on ``path`` (e.g. ``deploy``), else the service itself."""
+    node = service.node
+    best = service.pos
+    for key in path:
+        pos = key_position(node, key)
+        if pos is None:
+            break
+        best = pos
+        node = node.get(key)
+    return best
+
+
+def seconds_text(seconds: float) -> str:
+    """A duration for messages: ``1m35s``, ``500ms`` stays readable."""
+    if 0 < seconds < 1:
+        return f"{int(round(seconds * 1000))}ms"
+    if seconds != int(seconds):
+        return f"{seconds:g}s"
+    return format_duration(seconds)

@@ -23,7 +23,18 @@ def test_folder_of_recipes(tmp_path, write):
     write("a/compose.yml", BASE)
     write("b/compose.yml", BASE)
     write("notes/readme.yml", "x: 1\n")
-    assert [t.name for t in discover(str(tmp_path))] == ["a", "b"]
+    targets = discover(str(tmp_path))
+    assert [t.name for t in targets if t.kind == "recipe"] == ["a", "b"]
+    assert [load_target(t) for t in targets if t.kind == "file"] == [None]  # notes/readme.yml
+
+
+def test_recipes_nested_in_a_tree_keep_their_overlays(tmp_path, write):
+    write("fleet/coop/app1/compose.yml", BASE)
+    write("fleet/coop/app1/compose.smtp.yml", "services:\n  app:\n    environment: [A=1]\n")
+    write("fleet/other/stack.yml", BASE)
+    targets = discover(str(tmp_path / "fleet"))
+    assert [(t.kind, t.name.split("/")[-1]) for t in targets] == [("recipe", "app1"), ("file", "stack.yml")]
+    assert targets[0].overlays[0].endswith("compose.smtp.yml")
 
 
 def test_other_folder_lints_each_stack_file_alone(tmp_path, write):

@@ -1,0 +1,116 @@
+import math
+
+from compose_policy.model import Scalar, Severity
+from compose_policy.rule import Rule
+from compose_policy.rules._policy import int_value, is_start_first, parallelism, replicas
+from compose_policy.units import format_bytes, try_bytes
+
+
+class StartFirstNoRoom(Rule):
+    """A start-first update needs room for an extra task that the nodes cannot give.
+
+    ## What it does
+    Flags a service with `deploy.update_config.order: start-first` when the extra task an
+    update starts cannot be placed:
+
+    - memory: the tasks one node runs plus one update batch, times
+      `deploy.resources.reservations.memory`, exceed `node-memory` (with one replica on
+      one node: twice the reservation);
+    - placement: `deploy.placement.max_replicas_per_node` times `nodes` leaves no slot for
+      the batch of new tasks next to the old ones (with one node and `replicas` equal to
+      `max_replicas_per_node`, the extra task never fits).
+
+    `node-memory` (default `4G`, a small single-node host or CI runner) and `nodes`
+    (default `1`) describe the swarm the stack is deployed to.
+
+    ## Why is this bad
+    Under `start-first` the old task keeps running, and keeps its reservation and its
+    place, until the new one is RUNNING. The scheduler places a task only where its
+    reservation fits and `max_replicas_per_node` allows; a task that fits nowhere stays
+    PENDING, and swarm has no start-up timeout: the update stays `updating` for ever.
+
+    ## Example
+    ```yaml
+    deploy:
+      replicas: 1
+      update_config:
+        order: start-first
+      resources:
+        reservations:
+          memory: 3G
+    ```
+
+    ## Use instead
+    ```yaml
+    deploy:
+      replicas: 1
+      update_config:
+        order: stop-first
+      resources:
+        reservations:
+          memory: 3G
+    ```
+    or reserve what one task really needs, or raise `max_replicas_per_node`.
+
+    ## Fix
+    Not fixable automatically: lowering a reservation, changing the placement or the
+    order are choices only the owner can make.
+    """
+
+    code = "CP104"
+    name = "start-first-no-room"
+    severity = Severity.WARNING
+    options = {"node-memory": "4G", "nodes": 1}
+
+    def check_service(self, service, ctx):
+        if not is_start_first(service):
+            return
+        count = replicas(service)
+        nodes = ctx.options.get("nodes", 1)
+        if isinstance(nodes, bool) or not isinstance(nodes, int) or nodes < 1:
+            return  # not a node count: nothing to measure against
+        if count.is_global:
+            per_node = 1
+        elif count.count is None or count.count == 0:
+            return
+        else:
+            per_node = math.ceil(count.count / nodes)
+        batch_setting = parallelism(service)
+        if not batch_setting.usable:
+            return
+        batch = per_node if batch_setting.value == 0 else min(int(batch_setting.value), per_node)
+        yield from self._memory(service, ctx, per_node, batch)
+        if not count.is_global:
+            yield from self._placement(service, count.count, nodes, batch)
+
+    def _memory(self, service, ctx, per_node, batch):
+        node = service.get("deploy", "resources", "reservations", "memory")
+        if not isinstance(node, Scalar) or node.unknown or node.value is None:
+            return
+        reservation = try_bytes(node.value)
+        capacity = try_bytes(ctx.options.get("node-memory", "4G"))
+        if not reservation or not capacity:
+            return
+        needed = (per_node + batch) * reservation
+        if needed <= capacity:
+            return
+        tasks = per_node + batch
+        yield self.finding(node, (
+            f"start-first needs room for {tasks} tasks of {node.value} reserved memory "
+            f"({per_node} running + {batch} starting) = {format_bytes(needed)} on one node, more than "
+            f"node-memory {ctx.options.get('node-memory', '4G')}: the new task stays pending and the "
+            "update never completes"), service)
+
+    def _placement(self, service, count, nodes, batch):
+        node = service.get("deploy", "placement", "max_replicas_per_node")
+        limit = int_value(node) if isinstance(node, Scalar) and not node.unknown else None
+        if limit is None or limit <= 0:
+            return  # 0 means no limit
+        slots = limit * nodes
+        if count + batch <= slots:
+            return
+        yield self.finding(node, (
+            f"start-first with replicas {count} and max_replicas_per_node {limit} on {nodes} node(s): "
+            f"the {batch} extra task(s) an update starts next to the old ones have no slot "
+            f"({count} + {batch} > {slots}), so they stay pending and the update never completes"),
+            service)
