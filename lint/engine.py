@@ -1,26 +1,55 @@
-"""The lint pipeline: discover -> load and merge -> rules -> filter -> sorted findings."""
+"""The lint pipeline.
+
+discover -> load and merge -> configuration of the stack (nearest .compose-policy.yml,
+overrides) -> rules -> suppressions (inline, file, service; CP900 for the unused) ->
+de-duplication -> baseline -> sorted findings, each with the fail-on threshold of its stack.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
+from compose_policy.config import Config, ConfigResolver
 from compose_policy.discover import discover
 from compose_policy.model import Finding, Severity
 from compose_policy.registry import all_rules, match_codes
 from compose_policy.rule import Rule, RuleContext
 from compose_policy.stack import LoadOptions, Stack, load_target
 
+UNUSED_SUPPRESSION = "CP900"
+
 
 @dataclass
 class LintOptions:
-    select: Sequence[str] = ()
-    ignore: Sequence[str] = ()
+    """What the caller decides; anything left unset comes from the configuration file."""
+
+    select: Sequence[str] = ()  # replaces the configuration's select
+    ignore: Sequence[str] = ()  # adds to the configuration's ignore
     load: LoadOptions = field(default_factory=LoadOptions)
-    # per-rule option overrides and severities, by code (filled from configuration)
+    # per-rule option overrides and severities, by code (beat the configuration file)
     rule_options: Dict[str, Dict] = field(default_factory=dict)
     severities: Dict[str, Severity] = field(default_factory=dict)
     data: Dict = field(default_factory=dict)
+    config: Optional[str] = None  # this configuration file for every stack; no search
+    find_config: bool = True  # else: no configuration file at all
+    fail_on: Optional[Severity] = None  # beats the configuration's fail-on
+    baseline: Optional[str] = None  # hide the findings recorded in this baseline file
+    suppressions: bool = True  # honour inline, file and service suppressions
+
+
+@dataclass
+class StackRun:
+    """One stack as linted: the rules that ran on it and what they reported."""
+
+    stack: Stack
+    codes: List[str]
+    findings: List[Finding]
+    fail_on: Severity
+    config: Optional[str] = None  # the configuration file that applied
 
 
 @dataclass
@@ -28,6 +57,9 @@ class LintResult:
     findings: List[Finding]
     stacks: List[Stack]
     files: int
+    runs: List[StackRun] = field(default_factory=list)
+    suppressed_by: Dict[str, int] = field(default_factory=dict)  # inline, file, service, baseline
+    thresholds: Dict[int, Severity] = field(default_factory=dict, repr=False)  # id(finding) -> fail-on
 
     def counts(self) -> Dict[str, int]:
         out = {str(s): 0 for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)}
@@ -35,11 +67,130 @@ class LintResult:
             out[str(finding.severity)] += 1
         return out
 
+    @property
+    def suppressed(self) -> int:
+        return sum(self.suppressed_by.values())
+
+    def fails(self, finding: Finding) -> bool:
+        """Whether this finding reaches the fail-on severity of its stack."""
+        return finding.severity >= self.thresholds.get(id(finding), Severity.WARNING)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if any(self.fails(f) for f in self.findings) else 0
+
+    @property
+    def rule_codes(self) -> List[str]:
+        """Every rule that ran on some stack, in code order."""
+        seen = {code for run in self.runs for code in run.codes}
+        seen.update(f.rule for f in self.findings)
+        return sorted(seen)
+
+
+# --- profiles: a configuration made concrete ------------------------------------------
+
+@dataclass
+class Profile:
+    config: Config
+    rules: Dict[str, Rule]
+    options: Dict[str, Dict[str, Any]]  # effective options by code, before overrides
+    data: Dict[str, Any]
+    fail_on: Severity
+
+
+def _merge_data(*sources: Dict[str, Any]) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    for source in sources:
+        for key, value in source.items():
+            if isinstance(value, dict) and isinstance(out.get(key), dict):
+                out[key] = {**out[key], **value}
+            else:
+                out[key] = value
+    return out
+
+
+def build_profile(config: Config, options: LintOptions) -> Profile:
+    """Rule codes, severities and options: defaults < configuration < caller."""
+    classes = all_rules()
+    if options.select:
+        codes = match_codes(list(options.select))
+    elif config.select is not None:
+        codes = list(config.select)
+    else:
+        codes = list(classes)
+    ignored = set(config.ignore)
+    if options.ignore:
+        ignored.update(match_codes(list(options.ignore)))
+    codes = [c for c in codes if c not in ignored]
+    rules = {c: classes[c](options.severities.get(c) or config.severities.get(c)) for c in codes}
+    effective = {c: {**classes[c].options, **config.options.get(c, {}), **options.rule_options.get(c, {})}
+                 for c in codes}
+    return Profile(config, rules, effective, _merge_data(config.data, options.data),
+                   options.fail_on or config.fail_on or Severity.WARNING)
+
 
 def enabled_codes(options: LintOptions) -> List[str]:
-    codes = match_codes(list(options.select)) if options.select else list(all_rules())
-    ignored = set(match_codes(list(options.ignore))) if options.ignore else set()
-    return [c for c in codes if c not in ignored]
+    """The codes a run enables before any configuration file."""
+    return list(build_profile(Config(), options).rules)
+
+
+def instantiate(options: LintOptions) -> Dict[str, Rule]:
+    return build_profile(Config(), options).rules
+
+
+# --- one stack ------------------------------------------------------------------------
+
+class StackPlan:
+    """The overrides of the configuration that match one stack, and what they change."""
+
+    def __init__(self, profile: Profile, stack: Stack):
+        self.profile = profile
+        self.overrides = [o for o in profile.config.overrides if o.matches_stack(stack)]
+        skipped = set()
+        for override in self.overrides:
+            if not override.services:
+                skipped.update(override.ignore)
+        self.codes = [c for c in profile.rules if c not in skipped]
+        self._scoped = [o for o in self.overrides if o.services]
+
+    def options_for(self, code: str, service: Optional[str]) -> Dict[str, Any]:
+        out = dict(self.profile.options[code])
+        for override in self.overrides:
+            if code in override.options and override.matches_service(service):
+                out.update(override.options[code])
+        return out
+
+    def has_service_options(self, code: str) -> bool:
+        return any(code in o.options for o in self._scoped)
+
+    def dropped(self, finding: Finding) -> bool:
+        return any(finding.rule in o.ignore and o.matches_service(finding.service) for o in self._scoped)
+
+    def adjust_severity(self, finding: Finding) -> None:
+        for override in self.overrides:
+            if finding.rule in override.severities and override.matches_service(finding.service):
+                finding.severity = override.severities[finding.rule]
+
+
+def _options_key(options: Dict[str, Any]) -> str:
+    return json.dumps(options, sort_keys=True, default=str)
+
+
+def run_rule(rule: Rule, stack: Stack, plan: StackPlan, data: Dict[str, Any]) -> List[Finding]:
+    """The rule's findings, each service checked with the options its overrides give it."""
+    code = rule.code
+    base = plan.options_for(code, None)
+    groups: Dict[str, Any] = {}  # options key -> (options, service names)
+    if plan.has_service_options(code):
+        for name in stack.services:
+            options = plan.options_for(code, name)
+            if options != base:
+                groups.setdefault(_options_key(options), (options, set()))[1].add(name)
+    special = {name for _, names in groups.values() for name in names}
+    findings = [f for f in rule.check(stack, RuleContext(options=base, data=data)) if f.service not in special]
+    for options, names in groups.values():
+        findings.extend(f for f in rule.check(stack, RuleContext(options=options, data=data)) if f.service in names)
+    return findings
 
 
 def problem_findings(stack: Stack, rules: Dict[str, Rule]) -> Iterable[Finding]:
@@ -51,38 +202,103 @@ def problem_findings(stack: Stack, rules: Dict[str, Rule]) -> Iterable[Finding]:
                           message=problem.message, pos=problem.pos, recipe=stack.recipe)
 
 
-def check_stack(stack: Stack, rules: Dict[str, Rule], options: LintOptions) -> List[Finding]:
-    findings = list(problem_findings(stack, rules))
-    if not stack.valid:
-        return findings  # rules on half a stack would mislead
-    for code, rule in rules.items():
-        if rule.reported_by_engine:
+def _unused_findings(suppressions, stack: Stack, plan: StackPlan) -> Iterable[Finding]:
+    rule = plan.profile.rules[UNUSED_SUPPRESSION]
+    for pos, message, service in suppressions.unused(plan.codes, stack.file_set, never_report=[UNUSED_SUPPRESSION]):
+        yield Finding(rule=rule.code, name=rule.name, severity=rule.effective_severity, message=message,
+                      pos=pos, recipe=stack.recipe, service=service)
+
+
+def lint_stack(stack: Stack, profile: Profile, options: LintOptions, suppressed: Counter) -> StackRun:
+    plan = StackPlan(profile, stack)
+    enabled = {c: profile.rules[c] for c in plan.codes}
+    raw = list(problem_findings(stack, enabled))
+    if stack.valid:  # rules on half a stack would mislead
+        for rule in enabled.values():
+            if not rule.reported_by_engine:
+                raw.extend(run_rule(rule, stack, plan, profile.data))
+    suppressions = None
+    if options.suppressions:
+        from compose_policy.suppress import Suppressions
+
+        suppressions = Suppressions(stack, all_rules())
+    kept = _filter(raw, plan, suppressions, suppressed)
+    if suppressions is not None and stack.valid and UNUSED_SUPPRESSION in enabled:
+        kept.extend(_filter(list(_unused_findings(suppressions, stack, plan)), plan, suppressions, suppressed))
+    for finding in kept:
+        finding.extra.setdefault("file", _file_key(finding.path, stack))
+    return StackRun(stack, plan.codes, kept, profile.fail_on, profile.config.path)
+
+
+def _filter(findings: List[Finding], plan: StackPlan, suppressions, suppressed: Counter) -> List[Finding]:
+    kept = []
+    for finding in findings:
+        # match even findings an override drops: their suppression is not unused
+        how = suppressions.match(finding) if suppressions is not None else None
+        if plan.dropped(finding):
             continue
-        ctx = RuleContext(options={**rule.options, **options.rule_options.get(code, {})}, data=options.data)
-        findings.extend(rule.check(stack, ctx))
-    return findings
+        plan.adjust_severity(finding)
+        if how:
+            suppressed[how] += 1
+        else:
+            kept.append(finding)
+    return kept
 
 
-def instantiate(options: LintOptions) -> Dict[str, Rule]:
-    classes = all_rules()
-    return {code: classes[code](options.severities.get(code)) for code in enabled_codes(options)}
+def _file_key(path: str, stack: Stack) -> str:
+    """The file of a finding as a baseline keys it: relative to the recipe, else as given."""
+    if stack.recipe is None:
+        return path
+    return os.path.relpath(path, stack.target.root)
 
+
+# --- many stacks ----------------------------------------------------------------------
 
 def lint_paths(paths: Sequence[str], options: LintOptions,
                on_stack: Optional[Callable[[Stack], None]] = None) -> LintResult:
-    rules = instantiate(options)
-    stacks: List[Stack] = []
-    findings: List[Finding] = []
+    resolver = ConfigResolver(options.config, options.find_config)
+    profiles: Dict[int, Profile] = {}
+    budget = None
+    if options.baseline:
+        from compose_policy.baseline import load_baseline
+
+        budget = load_baseline(options.baseline)
+    if options.select or options.ignore:  # a bad code on the command line fails before any work
+        match_codes(list(options.select) + list(options.ignore))
+    runs: List[StackRun] = []
     files = 0
+    suppressed: Counter = Counter()
     for path in paths:
         for target in discover(path):
+            config = resolver.for_folder(target.root)
+            profile = profiles.get(id(config))
+            if profile is None:
+                profile = profiles[id(config)] = build_profile(config, options)
             stack = load_target(target, options.load)
             if stack is None:
                 continue
-            stacks.append(stack)
             files += len(stack.documents)
-            findings.extend(check_stack(stack, rules, options))
+            runs.append(lint_stack(stack, profile, options, suppressed))
             if on_stack is not None:
                 on_stack(stack)
-    unique = {(f.rule, f.pos, f.service, f.message): f for f in findings}
-    return LintResult(sorted(unique.values(), key=Finding.sort_key), stacks, files)
+    thresholds: Dict[int, Severity] = {}
+    unique: Dict[Any, Finding] = {}
+    for run in runs:
+        for finding in run.findings:
+            key = (finding.rule, finding.pos, finding.service, finding.message)
+            unique.setdefault(key, finding)
+            thresholds.setdefault(id(unique[key]), run.fail_on)
+    findings = sorted(unique.values(), key=Finding.sort_key)
+    if budget is not None:
+        from compose_policy.baseline import apply_baseline
+
+        findings, hidden = apply_baseline(findings, budget)
+        if hidden:
+            suppressed["baseline"] += hidden
+    shown = {id(f) for f in findings}
+    for run in runs:  # per-stack lists for per-stack reports (junit): the same findings, once
+        run.findings = [f for f in run.findings if id(f) in shown]
+        shown.difference_update(id(f) for f in run.findings)
+    kept_ids = {id(f) for f in findings}
+    return LintResult(findings, [r.stack for r in runs], files, runs, dict(suppressed),
+                      {k: v for k, v in thresholds.items() if k in kept_ids})

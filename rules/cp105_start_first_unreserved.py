@@ -45,6 +45,7 @@ class StartFirstUnreserved(Rule):
     code = "CP105"
     name = "start-first-unreserved"
     severity = Severity.INFO
+    options = {"heavy-memory": "1G", "heavy-start-period": "2m"}
 
     def check_service(self, service, ctx):
         if not is_start_first(service):

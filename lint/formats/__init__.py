@@ -8,6 +8,9 @@ from typing import Callable, Dict
 FORMATS = {
     "text": "compose_policy.formats.text",
     "json": "compose_policy.formats.json_format",
+    "sarif": "compose_policy.formats.sarif",
+    "github": "compose_policy.formats.github",
+    "junit": "compose_policy.formats.junit",
 }
 
 

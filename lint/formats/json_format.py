@@ -17,6 +17,9 @@ def summary(result) -> dict:
         "by_rule": dict(sorted(by_rule.items())),
         "stacks": len(result.stacks),
         "files": result.files,
+        # hidden by inline, file or service suppressions and by a baseline; never shown
+        "suppressed": result.suppressed,
+        "suppressed_by": dict(sorted(result.suppressed_by.items())),
     }
 
 

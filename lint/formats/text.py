@@ -7,6 +7,10 @@ import click
 _COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def render(result, color: bool = False, statistics: bool = False, **_) -> str:
     lines = []
     for f in result.findings:
@@ -20,10 +24,13 @@ def render(result, color: bool = False, statistics: bool = False, **_) -> str:
         lines.append(f"{location} {code} {f.message}{service}")
     counts = result.counts()
     total = len(result.findings)
-    summary = (f"Found {total} finding{'s' if total != 1 else ''} "
+    stacks, files = _plural(len(result.stacks), "stack"), _plural(result.files, "file")
+    summary = (f"Found {_plural(total, 'finding')} "
                f"({counts['error']} error, {counts['warning']} warning, {counts['info']} info) "
-               f"in {len(result.stacks)} stack{'s' if len(result.stacks) != 1 else ''}, {result.files} files."
-               if total else f"All clear: {len(result.stacks)} stacks, {result.files} files checked.")
+               f"in {stacks}, {files}."
+               if total else f"All clear: {stacks}, {files} checked.")
+    if result.suppressed:
+        summary = summary[:-1] + f"; {result.suppressed} suppressed."
     if statistics and total:
         by_rule = {}
         for f in result.findings:
