@@ -87,8 +87,14 @@ def _walk(folder: str) -> Iterable[Target]:
             yield recipe
         for name in sorted(files):
             path = os.path.normpath(os.path.join(current, name))
-            if name.endswith((".yml", ".yaml")) and path not in claimed:
+            if name.endswith((".yml", ".yaml")) and path not in claimed and not _is_fix_overlay(current, name):
                 yield Target("file", path, current, file=path, explicit=False)
+
+
+def _is_fix_overlay(folder: str, name: str) -> bool:
+    """``stack.ccci.yml`` beside ``stack.yml``: an overlay ``fix`` wrote, merged only via -c."""
+    match = re.match(r"^(.+)\.ccci\.ya?ml$", name)
+    return bool(match) and any(os.path.isfile(os.path.join(folder, match.group(1) + ext)) for ext in (".yml", ".yaml"))
 
 
 def looks_like_compose_name(path: str) -> bool:

@@ -112,3 +112,9 @@ def test_stack_name_comes_from_the_domain_as_abra_derives_it(tmp_path, write):
     stack = load_target(target)
     assert stack.is_coopcloud and stack.stack_name == "app_example_org"
     assert stack.services["app"].value("image") == "nginx:app_example_org"
+
+
+def test_an_overlay_written_beside_a_lone_file_is_not_a_stack_of_its_own(tmp_path, write):
+    write("deploy/docker-stack.yml", BASE)
+    write("deploy/docker-stack.ccci.yml", "services:\n  app:\n    deploy:\n      update_config:\n        order: stop-first\n")
+    assert [t.file.split("/")[-1] for t in discover(str(tmp_path))] == ["docker-stack.yml"]

@@ -1,0 +1,66 @@
+"""One change to a YAML document, and how a scalar is written so that it reads back the same."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Optional, Tuple
+
+import yaml
+
+from compose_policy.yamlload import resolve_plain
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Set the scalar at ``path`` (mapping keys from the document root) to ``value``."""
+
+    path: Tuple[str, ...]
+    value: Any
+
+    def dotted(self) -> str:
+        return ".".join(self.path)
+
+
+class EditRefused(Exception):
+    """An edit that cannot be written without touching more than it should."""
+
+
+class Unreachable(EditRefused):
+    """The key is reached through an anchor, a merge key or a non-mapping: no engine may edit it."""
+
+
+_PLAIN_SAFE = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./+@-]*")
+
+
+def _reads_back_plain(text: str) -> bool:
+    """True when ``text`` unquoted is the same string for go-yaml (1.2) and for YAML 1.1 readers."""
+    if not _PLAIN_SAFE.fullmatch(text):
+        return False
+    if resolve_plain(text) != text:
+        return False
+    try:
+        return yaml.safe_load(text) == text
+    except yaml.YAMLError:
+        return False
+
+
+def render_scalar(value: Any, quote: Optional[str] = None) -> str:
+    """YAML text for a scalar; ``quote`` ('"' or "'") keeps the style of the value it replaces."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    text = str(value)
+    if quote == "'" and "\n" not in text:
+        return "'" + text.replace("'", "''") + "'"
+    if quote == '"' or not _reads_back_plain(text):
+        return json.dumps(text, ensure_ascii=False)
+    return text
+
+
+def render_key(key: str) -> str:
+    return key if _reads_back_plain(key) else json.dumps(key, ensure_ascii=False)

@@ -1,0 +1,124 @@
+"""Prove an edit before it is written: same data except the edited keys, and no stray lines.
+
+Two independent checks of a new text against the old one:
+
+- the data: both texts are loaded (merge keys resolved, aliases expanded); the old data
+  with the edits applied must equal the new data, so a change that also reaches another
+  service through an anchor is caught;
+- the lines: the only old lines that may change are those of the replaced values; every
+  added line must hold YAML content (no blank or comment lines appear or move), and no
+  added block may sit right after a blank line, or right after a comment indented less than
+  itself: both belong to what follows them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Iterable, List, Optional, Sequence, Set
+
+import yaml
+
+from compose_policy.fixers.edit import Edit
+from compose_policy.fixers.nodes import SafeLoader
+
+
+class _TolerantLoader(SafeLoader):
+    """SafeLoader that reads unknown tags (``!reset``, ``!override``) as tagged values."""
+
+
+def _construct_tagged(loader, suffix, node):
+    if isinstance(node, yaml.MappingNode):
+        return ("!" + suffix, loader.construct_mapping(node, deep=True))
+    if isinstance(node, yaml.SequenceNode):
+        return ("!" + suffix, loader.construct_sequence(node, deep=True))
+    return ("!" + suffix, loader.construct_scalar(node))
+
+
+_TolerantLoader.add_multi_constructor("!", _construct_tagged)
+
+
+def _unshare(value: Any) -> Any:
+    """A copy in which no dict or list is shared (aliases become independent copies)."""
+    if isinstance(value, dict):
+        return {k: _unshare(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unshare(v) for v in value]
+    return value
+
+
+def load_all(text: str) -> List[Any]:
+    return [_unshare(doc) for doc in yaml.load_all(text, Loader=_TolerantLoader)]
+
+
+def with_edits(documents: List[Any], edits: Iterable[Edit]) -> List[Any]:
+    documents = [_unshare(doc) for doc in documents] or [None]
+    for edit in edits:
+        if documents[0] is None:
+            documents[0] = {}
+        node = documents[0]
+        for key in edit.path[:-1]:
+            if not isinstance(node.get(key), dict):
+                node[key] = {}
+            node = node[key]
+        node[edit.path[-1]] = edit.value
+    return documents
+
+
+def data_problem(old_data: List[Any], new: str, edits: Sequence[Edit]) -> Optional[str]:
+    """``old_data``: ``load_all`` of the old text."""
+    try:
+        expected = with_edits(old_data, edits)
+        actual = load_all(new) or [None]
+    except (yaml.YAMLError, AttributeError, TypeError) as exc:
+        return f"the result cannot be read back: {str(exc).splitlines()[0] if str(exc) else exc}"
+    if expected != actual:
+        return "the result differs from the intended data (a shared anchor or merge key?)"
+    return None
+
+
+def _blank(line: str) -> bool:
+    return not line.strip()
+
+
+def _comment(line: str) -> bool:
+    return line.lstrip().startswith("#")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def line_problem(old: str, new: str, allowed: Set[int]) -> Optional[str]:
+    """``allowed``: 0-based old line numbers that may be replaced."""
+    if old and not old.endswith(("\n", "\r")):
+        if new.endswith(("\n", "\r")):
+            return "a final newline would be added"
+        # lines added after a last line without newline give it one: compare as if both had it
+        newline = "\r\n" if "\r\n" in old else "\n"
+        old, new = old + newline, new + newline
+    a = old.splitlines(keepends=True)
+    b = new.splitlines(keepends=True)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        if tag == "delete":
+            return f"line {i1 + 1} would be removed"
+        stray = [i + 1 for i in range(i1, i2) if i not in allowed]
+        if stray:
+            return f"line {stray[0]} would change: {a[stray[0] - 1].rstrip()!r}"
+        for line in b[j1:j2]:
+            if _blank(line) or _comment(line):
+                return f"a blank or comment line would be added or moved: {line.rstrip()!r}"
+        if tag == "insert" and j1 > 0:
+            before = b[j1 - 1]
+            if _blank(before):
+                return f"new lines would follow a blank line at line {j1}"
+            if _comment(before) and _indent(before) < _indent(b[j1]):
+                return f"new lines would follow the comment at line {j1}, which introduces what comes after it"
+    return None
+
+
+def edit_problem(old: str, old_data: List[Any], new: str, edits: Sequence[Edit],
+                 allowed: Set[int]) -> Optional[str]:
+    return line_problem(old, new, allowed) or data_problem(old_data, new, edits)
