@@ -38,7 +38,10 @@ def test_hook_fails_a_risky_recipe_and_passes_a_fixed_one(tmp_path):
 
     compose = recipe / "compose.yml"
     compose.write_text(compose.read_text().replace("order: start-first", "order: stop-first"))
-    git(recipe, "commit", "-qam", "stop-first")
+    # the example keeps warnings of its own (CP111, CP203): gate this repository on errors
+    (recipe / ".compose-policy.yml").write_text("fail-on: error\n")
+    git(recipe, "add", "-A")
+    git(recipe, "commit", "-qm", "stop-first")
     fixed = subprocess.run(run, cwd=recipe, capture_output=True, text=True, env=env, timeout=600)
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert "CP101" not in fixed.stdout
