@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Bring up a single-node Docker Swarm for the harness tests, idempotently.
 #
-#  - installs Debian's docker.io and busybox-static when missing;
+#  - installs Debian's docker.io and busybox-static when missing, and
+#    openssh-server (the ssh:// remote-manager tests run an sshd on loopback);
 #  - starts dockerd when it is not answering (a stale pid file is removed first);
 #  - runs `docker swarm init` only when `docker info` says the swarm is inactive
 #    (a kept /var/lib/docker may bring the swarm up already active);
@@ -25,6 +26,8 @@ missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v docker >/dev/null 2>&1 || missing+=(docker.io)
 [ -x /bin/busybox ] || missing+=(busybox-static)
+{ command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ]; } || missing+=(openssh-server)
+command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
 if [ "${#missing[@]}" -gt 0 ]; then
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -37,7 +40,7 @@ fi
 daemon_up() { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 
 if ! daemon_up; then
-    pidfile=/var/run/docker.pid
+    pidfile="${DOCKERD_PIDFILE:-/var/run/docker.pid}"
     if [ -f "$pidfile" ]; then
         pid="$(cat "$pidfile" 2>/dev/null || true)"
         if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then

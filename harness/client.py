@@ -14,14 +14,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from typing import Any, Iterator
 
 
 class HarnessUnavailable(Exception):
     """The harness could not check: no daemon, not a manager, no such stack.
 
-    Never a verdict: the CLI maps it to exit code 2.
+    Never a verdict: the CLI maps it to exit code 2. ``transient`` marks a failed
+    API call (worth retrying during a long wait), as opposed to a missing stack.
     """
+
+    def __init__(self, message: str, *, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
 
 
 DEFAULT_API_TIMEOUT = 60
@@ -117,7 +123,7 @@ def api_errors(doing: str) -> Iterator[None]:
         raise
     except Exception as exc:
         if _is_docker_error(exc):
-            raise HarnessUnavailable(f"could not {doing}: {_short(exc)}") from exc
+            raise HarnessUnavailable(f"could not {doing}: {_short(exc)}", transient=True) from exc
         raise
 
 
@@ -139,11 +145,15 @@ def _is_docker_error(exc: BaseException) -> bool:
 
 
 def _short(exc: BaseException) -> str:
-    """One line from a docker/requests error (they nest whole tracebacks in their messages)."""
+    """One line from a docker/requests error (they nest reprs of whole exception chains)."""
     explanation = getattr(exc, "explanation", None)
     text = str(explanation or exc).strip() or type(exc).__name__
-    for marker in ("Connection aborted.", "Failed to establish a new connection:"):
-        if marker in text:
-            text = text[text.index(marker):]
+    text = text.removeprefix("Error while fetching server API version: ")
+    errno = re.search(r"\[Errno -?\d+\] ([^'\"()]+)", text)
+    inner = re.search(r"\w+(?:Error|Disconnected|Exception)\((?:-?\d+, )?'([^']+)'", text)
+    if errno:
+        text = errno.group(1)
+    elif inner:
+        text = inner.group(1)
     text = " ".join(text.split())
     return text if len(text) <= 300 else text[:297] + "..."

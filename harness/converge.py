@@ -26,7 +26,7 @@ import time
 from typing import Any, Callable
 
 from . import clock
-from .client import HarnessUnavailable, api_errors, is_not_found
+from .client import HarnessUnavailable, api_errors
 from .snapshot import ServiceState, Snapshot, stack_services
 from .verdict import (
     CONVERGED,
@@ -182,9 +182,15 @@ def failed_tasks(view: ServiceView, since: str | None) -> list[dict]:
 
 
 def running_check(view: ServiceView) -> tuple[bool, list[PendingTask]]:
-    """Are all desired-running tasks up to date and running (and as many as wanted)?"""
+    """Are all desired-running tasks up to date and running, and as many as wanted?
+
+    Returns (ok, the tasks that should run but do not, each with swarm's reason).
+    """
     desired = [t for t in view.tasks() if t.get("DesiredState") == "running"]
     fresh = view.up_to_date_ids()
+    # a stop-first replacement waits with desired state "ready" until swarm can place it
+    waiting = [t for t in view.tasks() if t.get("DesiredState") == "ready"]
+    not_running = [t for t in desired + waiting if (t.get("Status") or {}).get("State") != "running"]
     pending = [
         PendingTask(
             task_id=t["ID"],
@@ -192,13 +198,13 @@ def running_check(view: ServiceView) -> tuple[bool, list[PendingTask]]:
             message=(t.get("Status") or {}).get("Message"),
             error=(t.get("Status") or {}).get("Err"),
         )
-        for t in desired
-        if (t.get("Status") or {}).get("State") != "running" or t["ID"] not in fresh
+        for t in not_running
     ]
-    running = [t for t in desired if (t.get("Status") or {}).get("State") == "running" and t["ID"] in fresh]
+    outdated = [t for t in desired if t["ID"] not in fresh]
+    running = sum(1 for t in desired if (t.get("Status") or {}).get("State") == "running")
     wanted = expected_replicas(view.service)
-    enough = len(running) >= wanted if wanted is not None else len(running) >= 1
-    return (not pending and enough), pending
+    enough = running >= wanted if wanted is not None else running >= 1
+    return (not not_running and not outdated and enough), pending
 
 
 class ServiceTracker:
@@ -221,7 +227,7 @@ class ServiceTracker:
         """Manager stamp before which anything is old news."""
         return self.before.updated_at if self.before else self.stack_taken_at
 
-    def _verdict(self, outcome: str, reason: str, service: dict | None, started: float, **extra: Any) -> ServiceVerdict:
+    def conclude(self, outcome: str, reason: str, service: dict | None, started: float, **extra: Any) -> ServiceVerdict:
         status = (service or {}).get("UpdateStatus") or {}
         return ServiceVerdict(
             service=self.name,
@@ -254,7 +260,7 @@ class ServiceTracker:
             self.phase = f"waiting for the deploy (Version.Index still {self.before.version})"
             return None
         if is_job(service):
-            return self._verdict(NO_ROLLOUT, "job-mode service: no rollout to verify", service, started)
+            return self.conclude(NO_ROLLOUT, "job-mode service: no rollout to verify", service, started)
 
         status = service.get("UpdateStatus") or {}
         state = status.get("State")
@@ -264,15 +270,16 @@ class ServiceTracker:
             return None
 
         if state in ROLLBACK_STATES:
-            return self._verdict(
+            return self.conclude(
                 ROLLED_BACK,
-                rollback_reason(self.name, self.before, service),
+                "swarm rolled back the update after a new task failed",
                 service,
                 started,
                 failed_task=self._failure_of_update(view, status),
+                notes=rollback_notes(self.before, service),
             )
         if state == "paused":
-            return self._verdict(
+            return self.conclude(
                 PAUSED,
                 "the update paused after a new task failed; the new spec and its labels stay deployed "
                 "while old tasks may keep serving, so a label check alone would pass",
@@ -281,7 +288,7 @@ class ServiceTracker:
                 failed_task=self._failure_of_update(view, status),
             )
         if state == "rollback_paused":
-            return self._verdict(
+            return self.conclude(
                 ROLLBACK_PAUSED,
                 "the update failed and its rollback paused too: the service is between versions",
                 service,
@@ -307,7 +314,7 @@ class ServiceTracker:
         failed = failed_tasks(view, clock_minus_one(status.get("StartedAt")))
         if failed:
             failure = task_failure(view, failed[0])
-            return self._verdict(
+            return self.conclude(
                 UNSTABLE,
                 "swarm reported the update completed, but a task of the new version failed "
                 "(after swarm's monitor window, or tolerated by the failure policy)",
@@ -321,7 +328,7 @@ class ServiceTracker:
         ok, _pending = running_check(view)
         if ok:
             window = stability_window(service["Spec"], self.min_stability)
-            return self._verdict(
+            return self.conclude(
                 CONVERGED, f"update completed and stayed healthy for the {window:g}s stability window", service, started
             )
         self.phase = "completed, but not every task is up to date and running"
@@ -335,7 +342,7 @@ class ServiceTracker:
             return None
         failed = failed_tasks(view, self.reference)
         if failed:
-            return self._verdict(
+            return self.conclude(
                 UNSTABLE,
                 "no rollout was needed, but a task failed since the snapshot",
                 service,
@@ -343,10 +350,10 @@ class ServiceTracker:
                 failed_task=task_failure(view, failed[0]),
             )
         if self.before is None:
-            return self._verdict(CREATED, "new service: every task is running", service, started)
+            return self.conclude(CREATED, "new service: every task is running", service, started)
         changed = label_diff(self.before.labels, service["Spec"].get("Labels") or {})
         what = "label-only redeploy" if changed else "unchanged redeploy"
-        return self._verdict(
+        return self.conclude(
             NO_ROLLOUT, f"{what}: every task is already up to date and running", service, started
         )
 
@@ -354,9 +361,9 @@ class ServiceTracker:
         """The failure verdict for a service still undecided when time ran out."""
         service = view.service if view else self.last_service
         if service is None:
-            return self._verdict(STUCK, f"no verdict within {timeout:g}s", None, started)
+            return self.conclude(STUCK, f"no verdict within {timeout:g}s", None, started)
         if self.before is not None and int(service["Version"]["Index"]) <= self.before.version:
-            return self._verdict(
+            return self.conclude(
                 NOT_DEPLOYED,
                 f"Version.Index is still {self.before.version}, as in the snapshot: "
                 f"the deploy never reached this service within {timeout:g}s",
@@ -378,7 +385,7 @@ class ServiceTracker:
             reason = f"tasks not up to date and running after {timeout:g}s ({self.phase})"
         if pending:
             reason += f"; {len(pending)} task(s) not running"
-        return self._verdict(STUCK, reason, service, started, pending_tasks=pending)
+        return self.conclude(STUCK, reason, service, started, pending_tasks=pending)
 
 
 def clock_minus_one(stamp: str | None) -> str | None:
@@ -395,21 +402,21 @@ def label_diff(before: dict, now: dict) -> dict:
     return {k: (before.get(k), now.get(k)) for k in set(before) | set(now) if before.get(k) != now.get(k)}
 
 
-def rollback_reason(name: str, before: ServiceState | None, service: dict) -> str:
-    now = service["Spec"].get("Labels") or {}
-    reason = "swarm rolled back the update after a new task failed"
+def rollback_notes(before: ServiceState | None, service: dict) -> list[str]:
+    """What a rollback did to the labels: the trap a commit check alone falls into."""
     if before is None:
-        return reason
-    stamps = [k for k in before.labels if k.endswith(".chaos-version")]
+        return []
+    now = service["Spec"].get("Labels") or {}
+    notes = []
     if now == before.labels:
-        reason += "; the service spec, labels included, is back to its pre-upgrade value"
-    for key in stamps:
+        notes.append("the service spec, labels included, is back to its pre-upgrade value")
+    for key in sorted(k for k in before.labels if k.endswith(".chaos-version")):
         if now.get(key) == before.labels[key]:
-            reason += (
-                f"; {key} is back to the pre-upgrade {before.labels[key]!r}, so a check of the "
-                "deployed commit alone would report the base commit, not this rollback"
+            notes.append(
+                f"{key} is back to the pre-upgrade '{before.labels[key]}': a check of the deployed "
+                "commit alone would report the base commit, while the cause is this rollback"
             )
-    return reason
+    return notes
 
 
 def check_upgrade(
@@ -421,11 +428,14 @@ def check_upgrade(
     poll_interval: float = DEFAULT_POLL_INTERVAL,
     min_stability: float = 0.0,
     fail_fast: bool = True,
+    events: bool = True,
     on_progress: Callable[[dict], None] | None = None,
 ) -> Verdict:
     """Wait for a verdict on every service of ``stack``; return it (passed or not).
 
-    Raises HarnessUnavailable when the swarm cannot be read or the stack is gone.
+    ``fail_fast`` stops at the first failing service (the others are reported
+    undecided); ``events=False`` polls only. Raises HarnessUnavailable when the
+    swarm cannot be read or the stack is gone.
     """
     if before.stack != stack:
         raise HarnessUnavailable(f"the snapshot is of stack {before.stack!r}, not {stack!r}")
@@ -436,7 +446,7 @@ def check_upgrade(
     }
     views: dict[str, ServiceView] = {}
     errors_in_a_row = 0
-    with EventWaker(client, stack) as waker:
+    with EventWaker(client, stack, enabled=events) as waker:
         while True:
             now = time.monotonic()
             try:
@@ -451,15 +461,15 @@ def check_upgrade(
                     if tracker.verdict is not None:
                         continue
                     if name not in live:
-                        tracker.verdict = tracker._verdict(REMOVED, "the deploy removed this service", None, started)
+                        tracker.verdict = tracker.conclude(REMOVED, "the deploy removed this service", None, started)
                         continue
                     views[name] = ServiceView(client, live[name])
                     tracker.verdict = tracker.step(views[name], now, started)
                 errors_in_a_row = 0
-            except HarnessUnavailable:
+            except HarnessUnavailable as exc:
                 # a dropped connection mid-wait is retried a few times before giving up
                 errors_in_a_row += 1
-                if errors_in_a_row >= 5 or time.monotonic() >= deadline:
+                if not exc.transient or errors_in_a_row >= 5 or time.monotonic() >= deadline:
                     raise
                 waker.wait(min(poll_interval * errors_in_a_row, max(0.0, deadline - time.monotonic())))
                 continue
@@ -487,7 +497,7 @@ def check_upgrade(
         tracker = trackers[name]
         verdict = tracker.verdict
         if verdict is None:
-            verdict = tracker._verdict(
+            verdict = tracker.conclude(
                 UNDECIDED, f"no verdict yet ({tracker.phase}) when another service failed", tracker.last_service, started
             )
         results.append(verdict)

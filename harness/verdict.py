@@ -48,9 +48,9 @@ def explain_exit(code: int | None, oom_killed: bool | None = None) -> str | None
         return None
     if code == 137:
         if oom_killed is True:
-            return "killed by the kernel OOM killer (container OOMKilled=true): out of memory"
+            return "killed: out of memory (the container reports OOMKilled)"
         if oom_killed is False:
-            return "killed (SIGKILL), likely out of memory, but the container reports OOMKilled=false"
+            return "killed (SIGKILL), likely out of memory, though the container does not report OOMKilled"
         return "killed, likely out of memory"
     if code == 0:
         return "exited 0: swarm counts early termination inside the monitor window as a failure"
@@ -84,14 +84,13 @@ class TaskFailure:
         return explain_exit(self.exit_code, self.oom_killed)
 
     def describe(self) -> str:
-        parts = [f"task {self.task_id[:12]} {self.state}"]
+        text = f"task {self.task_id[:12]} {self.state}"
         if self.error:
-            parts.append(f"error: {self.error}")
+            text += f": {self.error}"
         if self.exit_code is not None:
-            parts.append(f"exit code {self.exit_code}")
-        text = ", ".join(parts)
+            text += f"; exit code {self.exit_code}"
         if self.explanation:
-            text += f" ({self.explanation})"
+            text += f": {self.explanation}"
         return text
 
 
@@ -143,7 +142,7 @@ class ServiceVerdict:
         if self.message and self.message not in self.reason:
             out.append(f"  swarm says: {self.message}")
         if self.failed_task:
-            out.append(f"  failed {self.failed_task.describe()}")
+            out.append(f"  cause: {self.failed_task.describe()}")
         for task in self.pending_tasks:
             out.append(f"  pending {task.describe()}")
         out.extend(f"  {note}" for note in self.notes)
@@ -199,9 +198,7 @@ class Verdict:
 
     def summary(self) -> str:
         if self.passed:
-            what = []
-            if self.services:
-                what.append(f"{len(self.services)} service(s) converged")
+            what = [f"{s.service.removeprefix(self.stack + '_')} {s.headline}" for s in self.services]
             if self.commit is not None:
                 what.append(f"deployed commit {self.commit.deployed} matches")
             return f"PASS stack {self.stack}: " + ", ".join(what)

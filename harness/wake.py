@@ -13,12 +13,19 @@ import threading
 from typing import Any
 
 STACK_LABEL = "com.docker.stack.namespace"
+# service changes, and the container events that can decide a verdict (not the
+# exec events every healthcheck probe produces)
+EVENT_FILTERS = {
+    "type": ["service", "container"],
+    "event": ["create", "update", "remove", "start", "die", "oom", "health_status"],
+}
 
 
 class EventWaker:
     """Sets a flag whenever a service or container of ``stack`` changes."""
 
-    def __init__(self, client: Any, stack: str):
+    def __init__(self, client: Any, stack: str, *, enabled: bool = True):
+        self._enabled = enabled
         self._client = client
         self._stack = stack
         self._flag = threading.Event()
@@ -36,10 +43,10 @@ class EventWaker:
         self.stop()
 
     def start(self) -> None:
+        if not self._enabled:
+            return
         try:
-            self._stream = self._client.events(
-                filters={"type": ["service", "container"]}, decode=True
-            )
+            self._stream = self._client.events(filters=EVENT_FILTERS, decode=True)
         except Exception:
             self._stream = None  # no events: polling alone still decides
             return
