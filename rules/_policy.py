@@ -341,3 +341,13 @@ def seconds_text(seconds: float) -> str:
     if seconds != int(seconds):
         return f"{seconds:g}s"
     return format_duration(seconds)
+
+
+def stop_first_fix(service, why: str):
+    """The fix of every start-first hazard: order stop-first, failure_action left alone.
+
+    Unsafe in place: the rollout itself changes (a short stop between old and new task).
+    """
+    from compose_policy.model import Applicability, Fix
+
+    return Fix(service.name, ("deploy", "update_config", "order"), "stop-first", why, Applicability.UNSAFE)

@@ -1,6 +1,6 @@
-from compose_policy.model import Applicability, Fix, Severity
+from compose_policy.model import Applicability, Severity
 from compose_policy.rule import Rule
-from compose_policy.rules._policy import failure_action, heavy_images, is_start_first, memory_evidence, order
+from compose_policy.rules._policy import failure_action, heavy_images, is_start_first, memory_evidence, order, stop_first_fix
 
 
 class StartFirstHeavyRollback(Rule):
@@ -81,5 +81,4 @@ class StartFirstHeavyRollback(Rule):
         why = (f"{self.code} {self.name}: {evidence}; start-first runs old and new task side by "
                "side, so an update can fail for lack of memory and be rolled back silently")
         yield self.finding(order(service).node, message, service,
-                           fix=Fix(service.name, ("deploy", "update_config", "order"), "stop-first",
-                                   why, Applicability.UNSAFE))
+                           fix=stop_first_fix(service, why))

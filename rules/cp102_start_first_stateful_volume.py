@@ -1,7 +1,7 @@
-from compose_policy.model import Applicability, Fix, Mapping, Scalar, Sequence, Severity
+from compose_policy.model import Applicability, Mapping, Scalar, Sequence, Severity
 from compose_policy.rule import Rule
 from compose_policy.rules._images import match_image, shipped_list
-from compose_policy.rules._policy import is_start_first, order
+from compose_policy.rules._policy import is_start_first, order, stop_first_fix
 
 
 def _mounts(service):
@@ -133,5 +133,4 @@ class StartFirstStatefulVolume(Rule):
                    "pause or rollback) or both write it")
         why = f"{self.code} {self.name}: {evidence}; two copies must never share the data directory"
         yield self.finding(order(service).node, message, service,
-                           fix=Fix(service.name, ("deploy", "update_config", "order"), "stop-first",
-                                   why, Applicability.UNSAFE))
+                           fix=stop_first_fix(service, why))

@@ -1,6 +1,6 @@
-from compose_policy.model import Applicability, Fix, Mapping, Scalar, Sequence, Severity
+from compose_policy.model import Applicability, Mapping, Scalar, Sequence, Severity
 from compose_policy.rule import Rule
-from compose_policy.rules._policy import is_start_first, order
+from compose_policy.rules._policy import is_start_first, order, stop_first_fix
 
 
 def host_ports(service):
@@ -85,5 +85,4 @@ class StartFirstHostPort(Rule):
                    "update stays 'updating' for ever")
         why = f"{self.code} {self.name}: host-mode port(s) {listed} can be bound by one task at a time"
         yield self.finding(order(service).node, message, service,
-                           fix=Fix(service.name, ("deploy", "update_config", "order"), "stop-first",
-                                   why, Applicability.UNSAFE))
+                           fix=stop_first_fix(service, why))

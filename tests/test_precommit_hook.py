@@ -6,7 +6,6 @@ import shutil
 import subprocess
 import sys
 
-import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PRE_COMMIT = pathlib.Path(sys.executable).with_name("pre-commit")

@@ -38,7 +38,7 @@ def render_text(report) -> str:
 
 def render_markdown(report) -> str:
     summary = report.summary()
-    out = [f"# Fleet rollout report", "", f"{summary['recipes']} recipes.", "",
+    out = ["# Fleet rollout report", "", f"{summary['recipes']} recipes.", "",
            "| risk | recipes | meaning |", "|---|---|---|"]
     for risk, count in summary["by_risk"].items():
         out.append(f"| {risk} | {count} | {_RISK_TEXT[risk]} |")
