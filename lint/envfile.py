@@ -9,7 +9,6 @@ comments. Expansion sees the keys defined above, which is how
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 from compose_policy.model import Position
@@ -25,12 +24,20 @@ class EnvFileError(ValueError):
         self.pos = pos
 
 
-@dataclass
 class EnvFile:
-    path: str
-    values: Dict[str, str] = field(default_factory=dict)
-    positions: Dict[str, Position] = field(default_factory=dict)
-    problems: List[EnvFileError] = field(default_factory=list)
+    """The values of one env file, where each was set, and the lines that could not be read."""
+
+    __slots__ = ("path", "values", "positions", "problems")
+
+    def __init__(self, path: str, values: Optional[Dict[str, str]] = None,
+                 positions: Optional[Dict[str, Position]] = None, problems: Optional[List[EnvFileError]] = None):
+        self.path = path
+        self.values: Dict[str, str] = values if values is not None else {}
+        self.positions: Dict[str, Position] = positions if positions is not None else {}
+        self.problems: List[EnvFileError] = problems if problems is not None else []
+
+    def __repr__(self) -> str:
+        return f"EnvFile({self.path!r}, {len(self.values)} values)"
 
 
 def _expand(text: str, values: Dict[str, str]) -> str:

@@ -37,8 +37,9 @@ class Scalar(Node):
     """A scalar after interpolation.
 
     ``raw`` is the text as written; ``unknown`` is true when it referenced a variable
-    with no value anywhere, in which case ``value`` is the raw text and rules must treat
-    it as "cannot tell".
+    with no value anywhere, in which case ``value`` is the text with the known variables
+    substituted and the unknown references left as written, and rules must treat it as
+    "cannot tell".
     """
 
     __slots__ = ("value", "raw", "unknown", "interpolated")

@@ -1,89 +1,287 @@
 """Bring one file's service to the long forms docker uses before merging.
 
-List-form labels and environment become mappings, short port and volume syntax becomes
-the long form, a string healthcheck test becomes ``[CMD-SHELL, ...]``. New nodes take the
-position of the text they came from, so findings still point at what the user wrote.
+Interpolated values of typed fields are cast as the docker CLI casts them (``replicas:
+${N:-2}`` is the integer 2), list-form labels and environment become mappings (split at
+the first ``=``, nothing stripped), label values become strings, short port and volume
+syntax becomes the long form, a string healthcheck test becomes ``[CMD-SHELL, ...]``.
+New nodes take the position of the text they came from, so findings still point at what
+the user wrote.
 """
 
 from __future__ import annotations
 
-import re
-from typing import List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Mapping as TypingMapping
 
+from compose_policy.goconv import go_string, shell_words, to_bool, to_float, to_int
+from compose_policy.interpolate import has_unresolved
 from compose_policy.model import Mapping, Node, Scalar, Sequence
+from compose_policy.shapes import check_sections
 from compose_policy.yamlload import Problem
 
-_PORT = re.compile(
-    r"^(?:(?P<ip>\[[^\]]+\]|[^:]*):)??(?:(?P<published>[^:]*):)?(?P<target>[^:/]+)(?:/(?P<proto>\w+))?$"
-)
+_PROTOCOLS = {"tcp", "udp", "sctp"}
 
 
-def _kv_list_to_mapping(seq: Sequence, empty_value) -> Mapping:
+# docker/cli cli/compose/loader/interpolate.go: fields whose interpolated text is cast;
+# "[]" is any list item, "*" any key
+CASTS: Dict[Tuple[str, ...], Callable[[str], Any]] = {
+    ("configs", "[]", "mode"): to_int,
+    ("secrets", "[]", "mode"): to_int,
+    ("healthcheck", "retries"): to_int,
+    ("healthcheck", "disable"): to_bool,
+    ("deploy", "replicas"): to_int,
+    ("deploy", "update_config", "parallelism"): to_int,
+    ("deploy", "update_config", "max_failure_ratio"): to_float,
+    ("deploy", "rollback_config", "parallelism"): to_int,
+    ("deploy", "rollback_config", "max_failure_ratio"): to_float,
+    ("deploy", "restart_policy", "max_attempts"): to_int,
+    ("deploy", "placement", "max_replicas_per_node"): to_int,
+    ("ports", "[]", "target"): to_int,
+    ("ports", "[]", "published"): to_int,
+    ("ulimits", "*"): to_int,
+    ("ulimits", "*", "hard"): to_int,
+    ("ulimits", "*", "soft"): to_int,
+    ("privileged",): to_bool,
+    ("read_only",): to_bool,
+    ("stdin_open",): to_bool,
+    ("tty",): to_bool,
+    ("volumes", "[]", "read_only"): to_bool,
+    ("volumes", "[]", "volume", "nocopy"): to_bool,
+}
+_CAST_ROOTS = {path[0] for path in CASTS}
+_JUDGED_BY_RULES = {("deploy", "update_config"), ("deploy", "rollback_config"), ("healthcheck", "retries")}
+_KINDS = {to_int: "an integer", to_float: "a number", to_bool: "a boolean"}
+
+
+def _cast_node(node: Node, path: Tuple[str, ...], problems: List[Problem]) -> Node:
+    if isinstance(node, Mapping):
+        for key, child in node.items.items():
+            node.items[key] = _cast_node(child, path + (key,), problems)
+        return node
+    if isinstance(node, Sequence):
+        node.items = [_cast_node(child, path + ("[]",), problems) for child in node.items]
+        return node
+    if not (isinstance(node, Scalar) and node.interpolated and not node.unknown
+            and isinstance(node.value, str)):
+        return node
+    cast = CASTS.get(path)
+    if cast is None and len(path) > 1:
+        cast = CASTS.get(path[:1] + ("*",) + path[2:])  # ulimits.<name>
+    if cast is None:
+        return node
+    try:
+        value = cast(node.value)
+    except ValueError:
+        # CP119 judges update_config, rollback_config and healthcheck values itself
+        if path[:2] not in _JUDGED_BY_RULES:
+            problems.append(Problem("compose", f"{'.'.join(p for p in path if p != '[]')}: "
+                                    f"{node.value!r} (from {node.raw!r}) is not {_KINDS[cast]}; "
+                                    "docker refuses the file", node.pos))
+        return node
+    return Scalar(value, node.pos, raw=node.raw, interpolated=True)
+
+
+def cast_interpolated(service: Mapping, problems: List[Problem]) -> None:
+    """Cast interpolated text in typed fields, as docker does before validating."""
+    for key in _CAST_ROOTS & service.items.keys():
+        service.items[key] = _cast_node(service.items[key], (key,), problems)
+
+
+def _kv_list_to_mapping(seq: Sequence, empty_value, what: str, problems: List[Problem]) -> Mapping:
     out = Mapping(seq.pos)
+    seen = set()
     for item in seq.items:
-        if not isinstance(item, Scalar) or item.value is None:
+        if not isinstance(item, Scalar):
+            problems.append(Problem("compose", f"a {what} entry must be a KEY=value string, not a "
+                                    f"{'mapping' if isinstance(item, Mapping) else 'list'}; docker refuses "
+                                    "the file", item.pos))
             continue
-        text = str(item.value)
+        if item.value is None:
+            continue
+        text = go_string(item.value)
+        if text in seen and not item.unknown:
+            problems.append(Problem("compose", f"{what} entry {text!r} is listed twice; docker refuses "
+                                    "duplicate entries", item.pos))
+        seen.add(text)
         key, sep, value = text.partition("=")
-        key = key.strip()
+        # an unknown item is only unknown where its unresolved reference sits
+        unknown = item.unknown and bool(sep) and has_unresolved(value)
         out.items[key] = Scalar(value if sep else empty_value, item.pos, raw=item.raw,
-                                unknown=item.unknown, interpolated=item.interpolated)
+                                unknown=unknown, interpolated=item.interpolated)
         out.key_pos[key] = item.pos
     return out
 
 
-def _split_range(text: str) -> List[int]:
-    if "-" in text:
-        start, end = text.split("-", 1)
-        return list(range(int(start), int(end) + 1))
-    return [int(text)]
+def _stringify_values(mapping: Mapping, keep_null: bool, what: str, problems: List[Problem]) -> None:
+    """Label (and environment) values are strings in docker: ``80`` is ``"80"``."""
+    for key, node in mapping.items.items():
+        if not isinstance(node, Scalar):
+            problems.append(Problem("compose", f"{what} {key!r} must be a string, number or null", node.pos))
+            continue
+        value = node.value
+        if isinstance(value, str) or (value is None and keep_null):
+            continue
+        if isinstance(value, bool):
+            problems.append(Problem("compose", f"{what} {key!r} is the boolean {go_string(value)}: "
+                                    "docker accepts only a string, number or null; quote it", node.pos))
+            continue
+        mapping.items[key] = Scalar("" if value is None else go_string(value), node.pos, raw=node.raw,
+                                    unknown=node.unknown, interpolated=node.interpolated)
+
+
+def _key_value_section(parent: Mapping, key: str, empty_value, keep_null: bool,
+                       problems: List[Problem]) -> None:
+    node = parent.items.get(key)
+    if isinstance(node, Sequence):
+        parent.items[key] = _kv_list_to_mapping(node, empty_value, "label" if key == "labels" else key,
+                                                problems)
+    elif isinstance(node, Mapping):
+        _stringify_values(node, keep_null, "the value of" if keep_null else "label", problems)
+    elif isinstance(node, Scalar) and node.value is None:
+        # `labels:` with every entry commented out: docker refuses the file
+        problems.append(Problem("compose", f"{key} is empty (null): docker requires a mapping or a list; "
+                                "remove the key or give it entries", parent.key_pos.get(key, node.pos)))
+        del parent.items[key]
+        parent.key_pos.pop(key, None)
+
+
+def _port_range(text: str) -> Tuple[int, int]:
+    # nat.ParsePortRange: "80" or "8000-8010", 16-bit, start <= end
+    start_text, dash, end_text = text.partition("-")
+    if not start_text.isdigit() or (dash and not end_text.isdigit()):
+        raise ValueError
+    start, end = int(start_text), int(end_text) if dash else int(start_text)
+    if start > 65535 or end > 65535 or end < start:
+        raise ValueError
+    return start, end
+
+
+def _split_port(text: str) -> Tuple[str, str, str, str]:
+    """``[ip:][published:]target[/proto]`` -> (ip, published, target, proto), as nat.ParsePortSpec."""
+    spec, _, proto = text.partition("/")
+    parts = spec.split(":")
+    target = parts[-1]
+    if len(parts) == 1:
+        return "", "", target, proto
+    if len(parts) == 2:
+        return "", parts[0], target, proto
+    return ":".join(parts[:-2]), parts[-2], target, proto
 
 
 def short_port(item: Scalar, problems: List[Problem]) -> List[Node]:
     """``[ip:][published[-end]:]target[-end][/proto]`` -> long-form port mappings."""
+    if isinstance(item.value, bool) or not isinstance(item.value, (str, int)):
+        problems.append(Problem("compose", f"invalid port {item.raw!r}", item.pos))
+        return []
     text = str(item.value)
-    match = _PORT.match(text)
+    _ip, published, target, proto = _split_port(text)
+    proto = (proto or "tcp").lower()
     try:
-        if not match:
+        if proto not in _PROTOCOLS or not target:
             raise ValueError
-        targets = _split_range(match.group("target"))
-        published = match.group("published")
-        publisheds = _split_range(published) if published else []
+        first, last = _port_range(target)
+        host_first, host_last = _port_range(published) if published else (0, 0)
+        if published and (last - first) != (host_last - host_first) and last != first:
+            raise ValueError  # two ranges of different sizes
     except ValueError:
         problems.append(Problem("compose", f"invalid port {text!r}", item.pos))
         return []
-    proto = match.group("proto") or "tcp"
+    configs = []
+    for offset in range(last - first + 1):
+        if not published:
+            hosts: List[Optional[int]] = [None]
+        elif first == last:  # one target, a range of published ports: one port each
+            hosts = list(range(host_first, host_last + 1))
+        else:
+            hosts = [host_first + offset]
+        for host in hosts:
+            configs.append((f"{first + offset}/{proto}", first + offset, host))
     out: List[Node] = []
-    for index, target in enumerate(targets):
+    # docker orders the ports of one entry by their "port/proto" text
+    for _, target_port, host in sorted(configs, key=lambda c: c[0]):
         port = Mapping(item.pos)
-        fields = {"mode": "ingress", "target": target}
-        if publisheds:
-            fields["published"] = publisheds[index] if len(publisheds) == len(targets) else publisheds[0]
+        fields = {"mode": "ingress", "target": target_port}
+        if host:
+            fields["published"] = host
         fields["protocol"] = proto
         for key, value in fields.items():
-            port.items[key] = Scalar(value, item.pos, raw=item.raw, unknown=item.unknown)
+            port.items[key] = Scalar(value, item.pos, raw=item.raw)
             port.key_pos[key] = item.pos
         out.append(port)
     return out
 
 
-def short_volume(item: Scalar) -> Mapping:
-    text = str(item.value)
-    parts = text.split(":")
-    volume = Mapping(item.pos)
-    fields = {}
-    if len(parts) == 1:
-        fields = {"type": "volume", "target": parts[0]}
-    else:
-        source, target = parts[0], parts[1]
-        is_path = source.startswith(("/", ".", "~")) or (len(source) > 1 and source[1] == ":")
-        fields = {"type": "bind" if is_path else "volume", "source": source, "target": target}
-        if len(parts) > 2 and "ro" in parts[2].split(","):
-            fields["read_only"] = True
-    for key, value in fields.items():
-        volume.items[key] = Scalar(value, item.pos, raw=item.raw, unknown=item.unknown)
-        volume.key_pos[key] = item.pos
-    return volume
+_PROPAGATIONS = {"private", "rprivate", "shared", "rshared", "slave", "rslave"}
+
+
+def _file_path(source: str) -> bool:
+    if source[0] in "./~":
+        return True
+    if len(source) == 1:
+        return False
+    return source.startswith("\\\\") or (source[0].isalpha() and source[1] == ":")  # windows pipes, drives
+
+
+def _parse_volume(spec: str) -> Dict[str, Any]:
+    """docker/cli's ParseVolume: ``[source:]target[:options]``. Raises ValueError."""
+    if not spec:
+        raise ValueError("invalid empty volume spec")
+    if len(spec) <= 2:
+        return {"type": "volume", "target": spec}
+    volume: Dict[str, Any] = {}
+    buffer = ""
+    for char in spec + "\0":
+        if char == ":" and len(buffer) == 1 and buffer.isalpha():
+            buffer += char  # a windows drive letter
+        elif char in ":\0":
+            if not buffer:
+                raise ValueError("empty section between colons")
+            if "source" not in volume and char == "\0":
+                volume["target"] = buffer
+            elif "source" not in volume:
+                volume["source"] = buffer
+            elif "target" not in volume:
+                volume["target"] = buffer
+            elif char == ":":
+                raise ValueError("too many colons")
+            else:
+                for option in buffer.split(","):
+                    if option in ("ro", "rw"):
+                        volume["read_only"] = option == "ro"
+                    elif option == "nocopy":
+                        volume["volume"] = {"nocopy": True}
+                    elif option in _PROPAGATIONS:
+                        volume["bind"] = {"propagation": option}
+            buffer = ""
+        else:
+            buffer += char
+    source = volume.get("source")
+    kind = "bind" if source and _file_path(source) else "volume"
+    ordered = {"type": kind}
+    for key in ("source", "target", "read_only", "bind", "volume"):
+        if key in volume and (key != "read_only" or volume[key]):
+            ordered[key] = volume[key]
+    return ordered
+
+
+def _positioned(value: Any, item: Scalar) -> Node:
+    if isinstance(value, dict):
+        out = Mapping(item.pos)
+        for key, child in value.items():
+            out.items[key] = _positioned(child, item)
+            out.key_pos[key] = item.pos
+        return out
+    return Scalar(value, item.pos, raw=item.raw, interpolated=item.interpolated)
+
+
+def short_volume(item: Scalar, problems: Optional[List[Problem]] = None) -> Node:
+    """``[source:]target[:ro,nocopy,rslave...]`` -> a long-form volume, as docker parses it."""
+    try:
+        return _positioned(_parse_volume(go_string(item.value)), item)
+    except ValueError as exc:
+        if problems is not None:
+            problems.append(Problem("compose", f"invalid volume {item.value!r}: {exc}", item.pos))
+        return item
 
 
 def _named_refs(seq: Sequence) -> Sequence:
@@ -99,16 +297,44 @@ def _named_refs(seq: Sequence) -> Sequence:
     return out
 
 
-def normalize_service(service: Mapping, problems: List[Problem]) -> Mapping:
+def _shell_words(node: Scalar, problems: List[Problem]) -> Node:
+    """A string command or entrypoint, split into words as docker does."""
+    try:
+        words = shell_words(node.value)
+    except ValueError as exc:
+        problems.append(Problem("compose", f"cannot split {node.value!r} into words: {exc}", node.pos))
+        return node
+    return Sequence(node.pos, [Scalar(word, node.pos, raw=node.raw, interpolated=node.interpolated)
+                               for word in words])
+
+
+def _environment_from(env: TypingMapping[str, str], service: Mapping) -> None:
+    """An entry with no value, or an empty one, takes the deploying environment's value."""
+    environment = service.items.get("environment")
+    if not isinstance(environment, Mapping):
+        return
+    for key, node in environment.items.items():
+        if isinstance(node, Scalar) and node.value in (None, "") and key in env:
+            environment.items[key] = Scalar(env[key], node.pos, raw=node.raw, interpolated=True)
+
+
+def normalize_service(service: Mapping, problems: List[Problem],
+                      env: Optional[TypingMapping[str, str]] = None) -> Mapping:
+    """The service of one file in docker's long forms; ``env`` is the deploying environment."""
+    check_sections(service, problems)
+    cast_interpolated(service, problems)
     items = service.items
-    for key in ("labels",):
-        if isinstance(items.get(key), Sequence):
-            items[key] = _kv_list_to_mapping(items[key], "")
-    if isinstance(items.get("environment"), Sequence):
-        items["environment"] = _kv_list_to_mapping(items["environment"], None)
+    _key_value_section(service, "labels", "", False, problems)
+    _key_value_section(service, "environment", None, True, problems)
+    if env is not None:
+        _environment_from(env, service)
+    for key in ("command", "entrypoint"):
+        node = items.get(key)
+        if isinstance(node, Scalar) and isinstance(node.value, str) and not node.unknown:
+            items[key] = _shell_words(node, problems)
     deploy = items.get("deploy")
-    if isinstance(deploy, Mapping) and isinstance(deploy.items.get("labels"), Sequence):
-        deploy.items["labels"] = _kv_list_to_mapping(deploy.items["labels"], "")
+    if isinstance(deploy, Mapping):
+        _key_value_section(deploy, "labels", "", False, problems)
     health = items.get("healthcheck")
     if isinstance(health, Mapping):
         test = health.items.get("test")
@@ -125,7 +351,8 @@ def normalize_service(service: Mapping, problems: List[Problem]) -> Mapping:
         items["ports"] = long_ports
     volumes = items.get("volumes")
     if isinstance(volumes, Sequence):
-        volumes.items = [short_volume(v) if isinstance(v, Scalar) and v.value else v for v in volumes.items]
+        volumes.items = [short_volume(v, problems) if isinstance(v, Scalar) and v.value is not None
+                         and not v.unknown else v for v in volumes.items]
     for key in ("secrets", "configs"):
         if isinstance(items.get(key), Sequence):
             items[key] = _named_refs(items[key])

@@ -137,13 +137,13 @@ def _validate_compose(doc: Document, explicit: bool) -> bool:
     return ok
 
 
-def _services_of(doc: Document) -> Dict[str, Mapping]:
+def _services_of(doc: Document, env: Optional[Dict[str, str]] = None) -> Dict[str, Mapping]:
     services = doc.root.get("services") if isinstance(doc.root, Mapping) else None
     out: Dict[str, Mapping] = {}
     if isinstance(services, Mapping):
         for name, node in services.items.items():
             if isinstance(node, Mapping):
-                out[name] = normalize_service(node, doc.problems)
+                out[name] = normalize_service(node, doc.problems, env)
             else:
                 out[name] = Mapping(node.pos)
     return out
@@ -220,7 +220,7 @@ def load_target(target: Target, options: LoadOptions = LoadOptions()) -> Optiona
             if not ok or any(p.kind == "yaml" and "already defined" not in p.message for p in doc.problems):
                 valid = False
                 continue
-            merged = merge_services(merged, _services_of(doc))
+            merged = merge_services(merged, _services_of(doc, env))
     for doc in documents.values():
         problems.extend(doc.problems)
 

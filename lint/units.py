@@ -7,15 +7,15 @@ from typing import Any, Optional
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-_BYTES = re.compile(r"(\d+(?:\.\d+)?)\s?([kmgtp])?i?b?", re.IGNORECASE)
-_BYTE_UNIT = {None: 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+_GO_DECIMAL = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
+_BYTE_UNIT = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
 
 
 def parse_duration(text: Any) -> float:
     """Seconds in a Go duration string (``1m30s``, ``500ms``, ``0``). Raises ValueError."""
     if isinstance(text, bool) or not isinstance(text, str):
         raise ValueError(f"{text!r} is not a duration string")
-    s = text.strip()
+    s = text  # Go accepts no surrounding space
     sign = 1.0
     if s[:1] in "+-" and s:
         sign = -1.0 if s[0] == "-" else 1.0
@@ -43,24 +43,38 @@ def try_duration(value: Any) -> Optional[float]:
 
 
 def parse_bytes(value: Any) -> int:
-    """Bytes in a size like ``512M``, ``1g``, ``1.5GiB`` or a plain integer. Raises ValueError."""
+    """Bytes in a size like ``512M``, ``1g``, ``1.5GiB`` or a plain integer. Raises ValueError.
+
+    The rules of go-units' RAMInBytes, which docker uses: a decimal number, an optional
+    space, then nothing, ``b``, or one of ``k m g t p`` (powers of 1024) optionally followed
+    by ``b`` or ``ib``, in any case; the result is truncated to whole bytes.
+    """
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a size")
     if isinstance(value, int):
         return value
     if isinstance(value, float):
         return int(value)
-    match = _BYTES.fullmatch(str(value).strip())
-    if not match:
+    text = str(value)
+    cut = max(text.rfind(ch) for ch in "0123456789. ")
+    if cut < 0:
         raise ValueError(f"{value!r} is not a size (like 512M or 1G)")
-    unit = match.group(2).lower() if match.group(2) else None
-    return int(float(match.group(1)) * _BYTE_UNIT[unit])
+    number, suffix = (text[:cut + 1], text[cut + 1:]) if text[cut] != " " else (text[:cut], text[cut + 1:])
+    if not _GO_DECIMAL.fullmatch(number) or number.startswith("-") or len(suffix) > 3:
+        raise ValueError(f"{value!r} is not a size (like 512M or 1G)")
+    size = float(number)
+    suffix = suffix.lower()
+    if suffix in ("", "b"):
+        return int(size)
+    if suffix[0] not in _BYTE_UNIT or suffix[1:] not in ("", "b", "ib"):
+        raise ValueError(f"{value!r} is not a size (like 512M or 1G)")
+    return int(size * _BYTE_UNIT[suffix[0]])
 
 
 def try_bytes(value: Any) -> Optional[int]:
     try:
         return parse_bytes(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # .inf is a YAML float
         return None
 
 

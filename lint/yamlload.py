@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
 from typing import Any, Callable, List, Optional
 
 import yaml
@@ -18,60 +17,126 @@ import yaml
 from compose_policy.interpolate import Interpolated, InvalidTemplate
 from compose_policy.model import Mapping, Node, Position, Scalar, Sequence
 
-try:  # libyaml's parser; the pure one only where no wheel exists
-    from yaml import CBaseLoader as _Loader
+try:  # libyaml's parser; the pure one (thirty times slower) only where no wheel exists
+    from yaml._yaml import CParser as _Parser
 except ImportError:  # pragma: no cover
-    from yaml import BaseLoader as _Loader  # type: ignore
+    from yaml import BaseLoader as _Parser  # type: ignore
 
 
-@dataclass
+class _Loader(_Parser):
+    """Composes nodes and leaves their tags alone: typing is resolve_plain's job.
+
+    The composer asks the resolver about every node; these answers skip PyYAML's.
+    """
+
+    def resolve(self, kind, value, implicit):
+        return ""
+
+    def descend_resolver(self, current_node, current_index):
+        pass
+
+    def ascend_resolver(self):
+        pass
+
+
 class Problem:
     """Input that cannot be read as intended: becomes a CP000 (yaml) or CP001 (compose) finding."""
 
-    kind: str  # "yaml" or "compose"
-    message: str
-    pos: Position
+    __slots__ = ("kind", "message", "pos")
+
+    def __init__(self, kind: str, message: str, pos: Position):
+        self.kind = kind  # "yaml" or "compose"
+        self.message = message
+        self.pos = pos
+
+    def __eq__(self, other):
+        return isinstance(other, Problem) and (self.kind, self.message, self.pos) == (
+            other.kind, other.message, other.pos)
+
+    def __repr__(self) -> str:
+        return f"Problem({self.kind!r}, {self.message!r}, {self.pos})"
 
 
-@dataclass
 class Document:
-    path: str
-    root: Optional[Node]
-    problems: List[Problem] = field(default_factory=list)
+    """One parsed file: its root node (None when unreadable) and its problems."""
+
+    __slots__ = ("path", "root", "problems")
+
+    def __init__(self, path: str, root: Optional[Node], problems: Optional[List[Problem]] = None):
+        self.path = path
+        self.root = root
+        self.problems: List[Problem] = problems if problems is not None else []
+
+    def __repr__(self) -> str:
+        return f"Document({self.path!r}, {len(self.problems)} problems)"
 
 
-_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
-_OCT_LEGACY = re.compile(r"[-+]?0[0-7]+")
-_PREFIXED = re.compile(r"[-+]?0([xX][0-9a-fA-F]+|[oO][0-7]+|[bB][01]+)")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _NULLS = {"", "~", "null", "Null", "NULL"}
 _TRUE = {"true", "True", "TRUE"}
 _FALSE = {"false", "False", "FALSE"}
+_SPECIAL_FLOATS = {
+    ".nan": math.nan, ".NaN": math.nan, ".NAN": math.nan,
+    ".inf": math.inf, ".Inf": math.inf, ".INF": math.inf,
+    "+.inf": math.inf, "+.Inf": math.inf, "+.INF": math.inf,
+    "-.inf": -math.inf, "-.Inf": -math.inf, "-.INF": -math.inf,
+}
+_DIGITS = {16: set("0123456789abcdefABCDEF"), 10: set("0123456789"), 8: set("01234567"), 2: set("01")}
+_INT64 = 1 << 63
+
+
+def _go_int(text: str) -> Optional[int]:
+    """Go's ``strconv.ParseInt(text, 0, 64)``, falling back to ParseUint, or None."""
+    sign, body = 1, text
+    if body[:1] in "+-":
+        sign, body = (-1 if body[0] == "-" else 1), body[1:]
+    base, digits = 10, body
+    if len(body) > 1 and body[0] == "0":
+        prefix = body[1]
+        if prefix in "xX":
+            base, digits = 16, body[2:]
+        elif prefix in "oO":
+            base, digits = 8, body[2:]
+        elif prefix in "bB":
+            base, digits = 2, body[2:]
+        else:
+            base, digits = 8, body[1:]  # legacy 0555 octal
+    if not digits or not set(digits) <= _DIGITS[base]:
+        return None
+    value = sign * int(digits, base)
+    if -_INT64 <= value < _INT64 or (text[0] != "-" and text[0] != "+" and 0 <= value < 2 * _INT64):
+        return value
+    return None
 
 
 def resolve_plain(text: str) -> Any:
-    """Type of an unquoted scalar, as go-yaml v3 decodes it into an interface value."""
+    """Type of an unquoted scalar, as go-yaml v3 decodes it into an interface value.
+
+    YAML 1.2 core types, plus what go-yaml keeps for compatibility: ``0555`` octal and
+    underscores in numbers (``1_000``). ``yes``/``on`` and ``22:22`` stay strings.
+    """
     if text in _NULLS:
         return None
     if text in _TRUE:
         return True
     if text in _FALSE:
         return False
-    if _INT.fullmatch(text):
-        return int(text)
-    if _OCT_LEGACY.fullmatch(text):
-        return int(text.replace("0", "0o", 1) if text[0] == "0" else text[0] + "0o" + text[2:], 0)
-    if _PREFIXED.fullmatch(text):
-        return int(text, 0)
-    if _FLOAT.fullmatch(text):
-        return float(text)
-    lowered = text.lower()
-    if lowered in (".inf", "+.inf"):
-        return math.inf
-    if lowered == "-.inf":
-        return -math.inf
-    if lowered == ".nan":
-        return math.nan
+    if text in _SPECIAL_FLOATS:
+        return _SPECIAL_FLOATS[text]
+    first = text[0]
+    if first == ".":
+        try:
+            return float(text) if _FLOAT.fullmatch(text) else text
+        except ValueError:  # pragma: no cover - the pattern admits floats only
+            return text
+    if first in "+-0123456789":
+        plain = text.replace("_", "")
+        if plain:
+            number = _go_int(plain)
+            if number is not None:
+                return number
+            if _FLOAT.fullmatch(plain):
+                return float(plain)
     return text
 
 
@@ -118,7 +183,8 @@ class _Builder:
         except InvalidTemplate as exc:
             self.problems.append(Problem("compose", str(exc), pos))
             return Scalar(text, pos, raw=text, unknown=True)
-        return Scalar(result.value, pos, raw=text, unknown=result.unknown, interpolated=result.changed)
+        # an unknown value keeps the known substitutions: a label key stays readable
+        return Scalar(result.best, pos, raw=text, unknown=result.unknown, interpolated=result.changed)
 
     def mapping(self, node, into: Mapping) -> None:
         merges = []
@@ -132,6 +198,10 @@ class _Builder:
                 continue
             key = key_node.value
             key_pos = _pos(self.path, key_node.start_mark)
+            if not key_node.style and not isinstance(resolve_plain(key), str):
+                # go-yaml gives such a key its type, and docker then refuses the file
+                self.problems.append(Problem(
+                    "compose", f"mapping key {key or 'null'} is not a string; quote it", key_pos))
             if key in into.items:
                 first = into.key_pos[key]
                 self.problems.append(Problem(
@@ -142,49 +212,70 @@ class _Builder:
         # merge keys (<<): explicit keys win, earlier merge sources win over later ones
         for source in merges:
             sources = source.value if isinstance(source, yaml.SequenceNode) else [source]
+            if not all(isinstance(src, yaml.MappingNode) for src in sources):
+                self.problems.append(Problem("yaml", "a merge key (<<) needs a mapping or a list of "
+                                             "mappings", _pos(self.path, source.start_mark)))
+                continue
             for src in sources:
                 built = self.build(src)
-                if not isinstance(built, Mapping):
-                    self.problems.append(Problem("yaml", "a merge key (<<) needs a mapping", built.pos))
-                    continue
                 for key, value in built.items.items():
                     if key not in into.items:
                         into.items[key] = value
                         into.key_pos[key] = built.key_pos.get(key, value.pos)
 
 
+def _error_pos(path: str, text: str, exc: "yaml.MarkedYAMLError") -> Position:
+    """Where a syntax error is: where the parser stopped, unless that is past the culprit.
+
+    A key missing its ``:`` is noticed on a later line, and an unclosed quote or bracket at
+    the end of the file; then the start of the construct is the line to fix.
+    """
+    mark, context = exc.problem_mark, exc.context_mark
+    if context is not None and (mark is None or mark.index >= len(text)
+                                or "could not find expected ':'" in (exc.problem or "")):
+        mark = context
+    return _pos(path, mark) if mark is not None else Position(path, 1, 1)
+
+
 def load_document(text: str, path: str,
                   interpolate: Optional[Callable[[str], Interpolated]] = None) -> Document:
-    """Compose the first YAML document of ``text``; syntax errors become problems."""
+    """Compose the first YAML document of ``text``; syntax errors become problems.
+
+    go-yaml decodes only the first document of a stream, so docker ignores any later one,
+    even a broken one; so do we, and say so.
+    """
+    loader = _Loader(text)
     try:
-        loader = _Loader(text)
         try:
-            node = loader.get_single_node()
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        pos = _pos(path, mark) if mark else Position(path, 1, 1)
-        message = " ".join(part for part in (exc.context, exc.problem) if part)
-        return Document(path, None, [Problem("yaml", message or "invalid YAML", pos)])
-    except yaml.YAMLError as exc:
-        if "expected a single document" in str(exc):
-            return _first_of_many(text, path, interpolate)
-        return Document(path, None, [Problem("yaml", str(exc).splitlines()[0], Position(path, 1, 1))])
-    if node is None:
-        return Document(path, None, [])
-    builder = _Builder(path, interpolate)
-    root = builder.build(node)
-    return Document(path, root, builder.problems)
-
-
-def _first_of_many(text: str, path: str, interpolate) -> Document:
-    # go-yaml decodes the first document of a stream; so do we, and say so
-    nodes = yaml.compose_all(text, Loader=_Loader)
-    first = next(nodes)
-    builder = _Builder(path, interpolate)
-    root = builder.build(first) if first is not None else None
-    problems = builder.problems + [Problem(
-        "compose", "the file holds several YAML documents; docker reads only the first",
-        Position(path, 1, 1))]
+            node = loader.get_node() if loader.check_node() else None
+        except yaml.MarkedYAMLError as exc:
+            message = " ".join(part for part in (exc.context, exc.problem) if part)
+            return Document(path, None, [Problem("yaml", message or "invalid YAML", _error_pos(path, text, exc))])
+        except yaml.YAMLError as exc:
+            return Document(path, None, [Problem("yaml", str(exc).splitlines()[0], Position(path, 1, 1))])
+        later = _later_document(loader, path)
+    finally:
+        loader.dispose()
+    problems = []
+    root = None
+    if node is not None:
+        builder = _Builder(path, interpolate)
+        root = builder.build(node)
+        problems = builder.problems
+    if later is not None:
+        problems.append(Problem("compose", "the file holds several YAML documents; docker reads only the "
+                                "first and ignores this one", later))
     return Document(path, root, problems)
+
+
+def _later_document(loader, path: str) -> Optional[Position]:
+    """Where a second document starts, if there is one."""
+    try:
+        if not loader.check_node():
+            return None
+        return _pos(path, loader.peek_event().start_mark)
+    except yaml.MarkedYAMLError as exc:
+        return _pos(path, exc.problem_mark or exc.context_mark) if (exc.problem_mark or exc.context_mark) \
+            else Position(path, 1, 1)
+    except yaml.YAMLError:
+        return Position(path, 1, 1)
