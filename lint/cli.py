@@ -2,7 +2,7 @@
 
 Subcommands live in their own modules and are imported only when invoked, so
 that ``compose-policy lint`` in a pre-commit hook does not pay for the docker SDK
-or libcst.
+or the fixers.
 """
 
 from __future__ import annotations
