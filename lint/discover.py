@@ -50,8 +50,9 @@ def recipe_overlays(folder: str) -> List[str]:
         if current != folder and depth > 1:
             dirs[:] = []
         for name in sorted(files):
-            if _OVERLAY.match(name):
-                found.append(os.path.normpath(os.path.join(current, name)))
+            path = os.path.join(current, name)
+            if _OVERLAY.match(name) and os.path.isfile(path):  # a dangling link is no overlay
+                found.append(os.path.normpath(path))
     return found
 
 
@@ -87,7 +88,8 @@ def _walk(folder: str) -> Iterable[Target]:
             yield recipe
         for name in sorted(files):
             path = os.path.normpath(os.path.join(current, name))
-            if name.endswith((".yml", ".yaml")) and path not in claimed and not _is_fix_overlay(current, name):
+            if (name.endswith((".yml", ".yaml")) and path not in claimed and os.path.isfile(path)
+                    and not _is_fix_overlay(current, name)):
                 yield Target("file", path, current, file=path, explicit=False)
 
 

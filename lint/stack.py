@@ -201,12 +201,22 @@ def load_target(target: Target, options: LoadOptions = LoadOptions()) -> Optiona
     documents: Dict[str, Document] = {}
     texts: Dict[str, str] = {}
     for path in to_check:
-        text = _read_text(path)
+        try:
+            text = _read_text(path)
+        except InputError as exc:
+            if target.explicit:
+                raise  # a path the user named: a one-line error, exit 2
+            # found while walking a folder: the rest of the fleet is still linted
+            texts[path] = ""
+            documents[path] = Document(path, None, [Problem("yaml", f"cannot read the file: {exc}", Position(path, 1, 1))])
+            continue
         texts[path] = text
         documents[path] = load_document(text, path, interpolate)
 
     if target.kind == "file" and not target.explicit:
         doc = documents[target.file]
+        if doc.root is None and doc.problems and not looks_like_compose_name(target.file):
+            return None
         is_compose = isinstance(doc.root, Mapping) and "services" in doc.root
         if not is_compose and not looks_like_compose_name(target.file):
             return None  # some other YAML file (a workflow, a config): not ours to judge

@@ -118,3 +118,25 @@ def test_an_overlay_written_beside_a_lone_file_is_not_a_stack_of_its_own(tmp_pat
     write("deploy/docker-stack.yml", BASE)
     write("deploy/docker-stack.ccci.yml", "services:\n  app:\n    deploy:\n      update_config:\n        order: stop-first\n")
     assert [t.file.split("/")[-1] for t in discover(str(tmp_path))] == ["docker-stack.yml"]
+
+
+def test_a_dangling_link_is_skipped_and_an_unreadable_overlay_is_a_finding(tmp_path, write, monkeypatch):
+    write("fleet/r/compose.yml", BASE)
+    (tmp_path / "fleet" / "r" / "compose.gone.yml").symlink_to(tmp_path / "nowhere.yml")
+    write("fleet/r/compose.locked.yml", BASE)
+    [target] = discover(str(tmp_path / "fleet"))
+    assert [p.split("/")[-1] for p in target.overlays] == ["compose.locked.yml"]
+
+    import compose_policy.stack as stack_module
+    real = stack_module._read_text
+
+    def refuse(path):
+        if path.endswith("compose.locked.yml"):
+            raise InputError(f"{path}: Permission denied")
+        return real(path)
+
+    monkeypatch.setattr(stack_module, "_read_text", refuse)
+    stack = load_target(target)
+    assert stack.valid  # the overlay is not merged: the stack itself is still checked
+    [problem] = stack.problems
+    assert problem.kind == "yaml" and "cannot read the file" in problem.message
