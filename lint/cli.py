@@ -1,53 +1,42 @@
 """The ``compose-policy`` command line.
 
-Subcommands live in their own modules and are imported only when invoked, so
-that ``compose-policy lint`` in a pre-commit hook does not pay for the docker SDK
-or the fixers.
+The click group lives in ``compose_policy.commands.group``. A plain ``compose-policy lint
+...`` (what a pre-commit hook runs) skips click, whose import alone costs more than a
+one-recipe lint: its parameters are parsed from the same table the click command is made
+of, and whatever that parser does not accept (help, errors, shell completion) goes to click.
 """
 
 from __future__ import annotations
 
-import importlib
-
-import click
-
-from compose_policy import __version__
-
-# name -> "module:attribute" of a click command, imported on first use
-SUBCOMMANDS = {
-    "lint": "compose_policy.commands.lint_cmd:lint",
-    "config": "compose_policy.commands.config_cmd:config",
-    "rules": "compose_policy.commands.rules_cmd:rules",
-    "explain": "compose_policy.commands.rules_cmd:explain",
-    "fix": "compose_policy.fixers.cli:fix",
-    "harness": "compose_policy.harness.cli:harness",
-    "fleet": "compose_policy.commands.fleet_cmd:fleet",
-}
+import os
+import sys
 
 
-class LazyGroup(click.Group):
-    def list_commands(self, ctx):
-        return sorted(SUBCOMMANDS)
+def __getattr__(name):
+    if name in ("cli", "LazyGroup", "SUBCOMMANDS"):
+        from compose_policy.commands import group
 
-    def get_command(self, ctx, name):
-        target = SUBCOMMANDS.get(name)
-        if target is None:
-            return None
-        module_name, attr = target.split(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                return None  # subcommand not shipped in this build
-            raise
-        return getattr(module, attr)
+        return getattr(group, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="compose-policy")
-def cli():
-    """Lint, fix and verify Docker Swarm rollout policies of compose stacks."""
+def _run_lint_without_click(args) -> None:
+    """Run ``lint`` if its arguments parse without click; return when click must do it."""
+    if os.environ.get("_COMPOSE_POLICY_COMPLETE"):
+        return  # shell completion is click's
+    from compose_policy.commands.fastparse import parse
+    from compose_policy.commands.lint_run import PARAMS, run_lint
+    from compose_policy.commands.standalone import run_standalone
+
+    values = parse(PARAMS, args)
+    if values is not None:
+        run_standalone(run_lint, values)
 
 
 def main(argv=None):
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args[:1] == ["lint"]:
+        _run_lint_without_click(args[1:])
+    from compose_policy.commands.group import cli
+
     cli.main(args=argv, prog_name="compose-policy")

@@ -6,8 +6,8 @@ import functools
 import sys
 from typing import List, Tuple
 
-import click
-
+from compose_policy.commands.echo import echo
+from compose_policy.commands.spec import LOAD_OPTIONS
 from compose_policy.errors import PolicyError
 
 
@@ -20,7 +20,7 @@ def split_codes(values: Tuple[str, ...]) -> List[str]:
 
 
 def fail(message: str) -> "NoReturn":  # noqa: F821
-    click.echo(f"compose-policy: error: {message}", err=True)
+    echo(f"compose-policy: error: {message}", err=True)
     sys.exit(2)
 
 
@@ -38,10 +38,7 @@ def reports_errors(func):
 
 
 def load_options(func):
-    func = click.option("--env-file", type=click.Path(dir_okay=False),
-                        help="App env file: COMPOSE_FILE and values for interpolation "
-                             "(default: the recipe's .env if present).")(func)
-    func = click.option("--compose-file", "-c", "compose_files", multiple=True, metavar="FILE",
-                        help="Compose file set, in merge order, relative to the recipe "
-                             "(repeatable; default: COMPOSE_FILE, else compose.yml).")(func)
-    return func
+    """--compose-file and --env-file as click options (click only for the commands that use it)."""
+    from compose_policy.commands.clickspec import with_params
+
+    return with_params(LOAD_OPTIONS)(func)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import click
+# ANSI codes as click.style writes them (red, yellow, cyan): importing click would cost a
+# pre-commit hook more than the lint itself
+_COLOURS = {"error": 31, "warning": 33, "info": 36}
+_BOLD, _RESET = "\033[1m", "\033[0m"
 
-_COLOURS = {"error": "red", "warning": "yellow", "info": "cyan"}
+
+def _bold(text: str, colour: int = None) -> str:
+    prefix = f"\033[{colour}m" if colour is not None else ""
+    return f"{prefix}{_BOLD}{text}{_RESET}"
 
 
 def _plural(count: int, noun: str) -> str:
@@ -18,8 +24,8 @@ def render(result, color: bool = False, statistics: bool = False, **_) -> str:
         location = f"{f.path}:{f.line}:{f.column}:"
         code = f"{f.rule} [{sev}]"
         if color:
-            location = click.style(location, bold=True)
-            code = click.style(code, fg=_COLOURS[sev], bold=True)
+            location = _bold(location)
+            code = _bold(code, _COLOURS[sev])
         service = f" ({f.service})" if f.service else ""
         lines.append(f"{location} {code} {f.message}{service}")
     counts = result.counts()

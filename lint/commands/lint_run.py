@@ -1,0 +1,106 @@
+"""``compose-policy lint``: report risky rollout settings. Exit 0 clean, 1 findings, 2 error.
+
+Several reports can come out of one run: ``--format`` and ``--output`` pair up by order
+(``--format text --format sarif --output - --output out.sarif``); a format without an
+output goes to stdout, and only one may.
+
+The parameters and the work, without click: ``lint_cmd`` makes the click command of them,
+and ``compose_policy.cli`` runs them directly when nothing needs click.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import List, Sequence, Tuple
+
+from compose_policy.commands.common import fail, reports_errors, split_codes
+from compose_policy.commands.echo import echo
+from compose_policy.commands.spec import LOAD_OPTIONS, Argument, Option, PathCheck
+from compose_policy.engine import LintOptions, lint_paths
+from compose_policy.errors import InputError
+from compose_policy.formats import names as format_names, renderer
+from compose_policy.model import Severity
+from compose_policy.stack import LoadOptions
+
+STDOUT = "-"
+HELP = "Lint compose stacks and Co-op Cloud recipes under PATHS (default: .)."
+
+PARAMS = (
+    Argument("paths", path=PathCheck()),
+    Option(["--format"], "formats", "multiple", choices=lambda: sorted(format_names()),
+           help="Output format (default: text); repeat for several reports in one run."),
+    Option(["--output", "-o"], "outputs", "multiple", metavar="FILE",
+           help="Where the --format of the same rank goes ('-' is stdout; default: stdout)."),
+    Option(["--select"], "select", "multiple", metavar="CODES",
+           help="Only these rules (codes, code prefixes like CP1, names, or ALL; comma-separated). "
+                "Replaces the configuration's select."),
+    Option(["--ignore"], "ignore", "multiple", metavar="CODES",
+           help="Skip these rules, besides those the configuration ignores."),
+    Option(["--fail-on"], "fail_on", choices=lambda: ["error", "warning", "info"],
+           help="Lowest severity that makes the exit code 1 (default: the configuration's fail-on, else warning)."),
+    Option(["--config"], "config_file", metavar="FILE",
+           help="Use this configuration for every path instead of the nearest .compose-policy.yml."),
+    Option(["--no-config"], "no_config", "flag", help="Use no configuration file at all."),
+    Option(["--baseline"], "baseline", metavar="FILE",
+           help="Hide findings recorded in this baseline; show only new ones."),
+    Option(["--write-baseline"], "write_baseline", metavar="FILE",
+           help="Record the current findings in FILE (counts per recipe, file, service and rule) and exit 0."),
+    Option(["--statistics"], "statistics", "flag", help="Add a count per rule to the text output."),
+    Option(["--color/--no-color"], "color", "switch", help="Colour the text output (default: on a terminal)."),
+) + LOAD_OPTIONS
+
+
+def pair_outputs(formats: Sequence[str], outputs: Sequence[str]) -> List[Tuple[str, str]]:
+    """(format, destination) pairs; raises InputError when they cannot pair up."""
+    formats = list(formats) or ["text"]
+    if len(outputs) > len(formats):
+        raise InputError(f"{len(outputs)} --output for {len(formats)} --format: give a --format for each --output")
+    destinations = list(outputs) + [STDOUT] * (len(formats) - len(outputs))
+    if destinations.count(STDOUT) > 1:
+        raise InputError("only one --format can go to stdout; give the others an --output FILE")
+    files = [d for d in destinations if d != STDOUT]
+    if len(set(files)) != len(files):
+        raise InputError("two --format write the same --output file")
+    return list(zip(formats, destinations))
+
+
+def write_output(destination: str, text: str, colour: bool) -> None:
+    if destination == STDOUT:
+        echo(text, nl=False, color=colour)
+        return
+    try:
+        with open(destination, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise InputError(f"{destination}: {exc.strerror or exc}") from None
+
+
+@reports_errors
+def run_lint(paths, formats, outputs, select, ignore, fail_on, config_file, no_config, baseline, write_baseline,
+             statistics, color, compose_files, env_file):
+    if config_file and no_config:
+        raise InputError("--config and --no-config exclude each other")
+    pairs = pair_outputs(formats, outputs)
+    options = LintOptions(
+        select=split_codes(select), ignore=split_codes(ignore),
+        load=LoadOptions(compose_files=tuple(compose_files), env_file=env_file),
+        config=config_file, find_config=not no_config,
+        fail_on=Severity.parse(fail_on) if fail_on else None,
+        baseline=None if write_baseline else baseline,
+    )
+    try:
+        result = lint_paths(list(paths) or ["."], options)
+    except KeyError as exc:
+        fail(f"unknown rule code or name: {exc.args[0]}")
+    if write_baseline:
+        from compose_policy.baseline import write_baseline as write
+
+        data = write(write_baseline, result.findings)
+        echo(f"compose-policy: wrote {len(result.findings)} findings under {len(data['findings'])} keys "
+             f"to {write_baseline}", err=True)
+        sys.exit(0)
+    for output_format, destination in pairs:
+        colour = destination == STDOUT and (sys.stdout.isatty() if color is None else color)
+        text = renderer(output_format)(result, color=colour, statistics=statistics)
+        write_output(destination, text, colour)
+    sys.exit(result.exit_code)
