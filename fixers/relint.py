@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import collections
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Counter, Dict, List, Optional, Sequence, Tuple
 
 from compose_policy.config import ConfigResolver
 from compose_policy.discover import Target
 from compose_policy.engine import LintOptions, build_profile, lint_stack
-from compose_policy.model import Finding, Severity
+from compose_policy.model import Finding, Position, Severity
 from compose_policy.stack import LoadOptions, Stack, load_target
 
 
@@ -68,7 +68,7 @@ class Linter:
         findings = {}
         for finding in run.findings:
             if rename and finding.pos.path in rename:
-                finding.pos = replace(finding.pos, path=rename[finding.pos.path])
+                finding.pos = Position(rename[finding.pos.path], finding.pos.line, finding.pos.column)
             findings.setdefault((finding.rule, finding.pos, finding.service, finding.message), finding)
         return Linted(stack, sorted(findings.values(), key=Finding.sort_key), run.fail_on)
 

@@ -12,26 +12,30 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from compose_policy.errors import ConfigError
 from compose_policy.model import Severity
+from compose_policy.record import Record
 from compose_policy.registry import all_rules, get_rule, match_codes
 
 CONFIG_NAMES = (".compose-policy.yml", ".compose-policy.yaml")
 SCHEMA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "config_schema.json")
 
 
-@dataclass
-class Override:
+class Override(Record):
     """Settings for the stacks named by ``recipes`` and/or the services named by ``services``."""
 
-    recipes: Tuple[str, ...] = ()
-    services: Tuple[str, ...] = ()
-    ignore: FrozenSet[str] = frozenset()
-    severities: Dict[str, Severity] = field(default_factory=dict)
-    options: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # by code
+    _fields = ("recipes", "services", "ignore", "severities", "options")
+
+    def __init__(self, recipes: Tuple[str, ...] = (), services: Tuple[str, ...] = (),
+                 ignore: FrozenSet[str] = frozenset(), severities: Optional[Dict[str, Severity]] = None,
+                 options: Optional[Dict[str, Dict[str, Any]]] = None):
+        self.recipes = recipes
+        self.services = services
+        self.ignore = ignore
+        self.severities: Dict[str, Severity] = {} if severities is None else severities
+        self.options: Dict[str, Dict[str, Any]] = {} if options is None else options  # by code
 
     def matches_stack(self, stack) -> bool:
         if not self.recipes:
@@ -47,16 +51,23 @@ class Override:
         return service is not None and any(fnmatch.fnmatchcase(service, p) for p in self.services)
 
 
-@dataclass
-class Config:
-    path: Optional[str] = None  # as shown in messages; None when no file applies
-    select: Optional[List[str]] = None  # codes; None = every rule
-    ignore: List[str] = field(default_factory=list)
-    fail_on: Optional[Severity] = None
-    severities: Dict[str, Severity] = field(default_factory=dict)
-    options: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # by code, global ones merged in
-    data: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # heavy-images, database-images
-    overrides: List[Override] = field(default_factory=list)
+class Config(Record):
+    _fields = ("path", "select", "ignore", "fail_on", "severities", "options", "data", "overrides")
+
+    def __init__(self, path: Optional[str] = None, select: Optional[List[str]] = None,
+                 ignore: Optional[List[str]] = None, fail_on: Optional[Severity] = None,
+                 severities: Optional[Dict[str, Severity]] = None,
+                 options: Optional[Dict[str, Dict[str, Any]]] = None,
+                 data: Optional[Dict[str, Dict[str, Any]]] = None, overrides: Optional[List[Override]] = None):
+        self.path = path  # as shown in messages; None when no file applies
+        self.select = select  # codes; None = every rule
+        self.ignore: List[str] = [] if ignore is None else ignore
+        self.fail_on = fail_on
+        self.severities: Dict[str, Severity] = {} if severities is None else severities
+        # by code, global ones merged in
+        self.options: Dict[str, Dict[str, Any]] = {} if options is None else options
+        self.data: Dict[str, Dict[str, Any]] = {} if data is None else data  # heavy-images, database-images
+        self.overrides: List[Override] = [] if overrides is None else overrides
 
 
 DEFAULT_CONFIG = Config()

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from typing import Iterable, List, Optional
 
 from compose_policy.errors import InputError
+from compose_policy.record import Record
 
 BASE_NAMES = ("compose.yml", "compose.yaml")
 _OVERLAY = re.compile(r"^compose\..+\.ya?ml$")
@@ -21,16 +21,19 @@ _COMPOSE_LOOKING = re.compile(r"(compose|stack|swarm)[^/]*\.ya?ml$", re.IGNORECA
 _SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".github", ".gitlab", ".circleci"}
 
 
-@dataclass
-class Target:
+class Target(Record):
     """A unit of linting: a recipe folder, or a single compose file standing alone."""
 
-    kind: str  # "recipe" or "file"
-    name: str
-    root: str  # the recipe folder, or the file's folder
-    file: Optional[str] = None  # for kind == "file"
-    explicit: bool = False  # the user named this file
-    overlays: List[str] = field(default_factory=list)  # for recipes: every compose.*.yml
+    _fields = ("kind", "name", "root", "file", "explicit", "overlays")
+
+    def __init__(self, kind: str, name: str, root: str, file: Optional[str] = None, explicit: bool = False,
+                 overlays: Optional[List[str]] = None):
+        self.kind = kind  # "recipe" or "file"
+        self.name = name
+        self.root = root  # the recipe folder, or the file's folder
+        self.file = file  # for kind == "file"
+        self.explicit = explicit  # the user named this file
+        self.overlays: List[str] = [] if overlays is None else overlays  # for recipes: every compose.*.yml
 
 
 def _base_file(folder: str) -> Optional[str]:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 from compose_policy.config import Config, ConfigResolver
 from compose_policy.discover import discover
 from compose_policy.model import Finding, Severity
+from compose_policy.record import Record
 from compose_policy.registry import all_rules, match_codes
 from compose_policy.rule import Rule, RuleContext
 from compose_policy.stack import LoadOptions, Stack, load_target
@@ -23,43 +23,58 @@ from compose_policy.stack import LoadOptions, Stack, load_target
 UNUSED_SUPPRESSION = "CP900"
 
 
-@dataclass
-class LintOptions:
+class LintOptions(Record):
     """What the caller decides; anything left unset comes from the configuration file."""
 
-    select: Sequence[str] = ()  # replaces the configuration's select
-    ignore: Sequence[str] = ()  # adds to the configuration's ignore
-    load: LoadOptions = field(default_factory=LoadOptions)
-    # per-rule option overrides and severities, by code (beat the configuration file)
-    rule_options: Dict[str, Dict] = field(default_factory=dict)
-    severities: Dict[str, Severity] = field(default_factory=dict)
-    data: Dict = field(default_factory=dict)
-    config: Optional[str] = None  # this configuration file for every stack; no search
-    find_config: bool = True  # else: no configuration file at all
-    fail_on: Optional[Severity] = None  # beats the configuration's fail-on
-    baseline: Optional[str] = None  # hide the findings recorded in this baseline file
-    suppressions: bool = True  # honour inline, file and service suppressions
+    _fields = ("select", "ignore", "load", "rule_options", "severities", "data", "config", "find_config",
+               "fail_on", "baseline", "suppressions")
+
+    def __init__(self, select: Sequence[str] = (), ignore: Sequence[str] = (), load: Optional[LoadOptions] = None,
+                 rule_options: Optional[Dict[str, Dict]] = None, severities: Optional[Dict[str, Severity]] = None,
+                 data: Optional[Dict] = None, config: Optional[str] = None, find_config: bool = True,
+                 fail_on: Optional[Severity] = None, baseline: Optional[str] = None, suppressions: bool = True):
+        self.select = select  # replaces the configuration's select
+        self.ignore = ignore  # adds to the configuration's ignore
+        self.load = LoadOptions() if load is None else load
+        # per-rule option overrides and severities, by code (beat the configuration file)
+        self.rule_options: Dict[str, Dict] = {} if rule_options is None else rule_options
+        self.severities: Dict[str, Severity] = {} if severities is None else severities
+        self.data: Dict = {} if data is None else data
+        self.config = config  # this configuration file for every stack; no search
+        self.find_config = find_config  # else: no configuration file at all
+        self.fail_on = fail_on  # beats the configuration's fail-on
+        self.baseline = baseline  # hide the findings recorded in this baseline file
+        self.suppressions = suppressions  # honour inline, file and service suppressions
 
 
-@dataclass
-class StackRun:
+class StackRun(Record):
     """One stack as linted: the rules that ran on it and what they reported."""
 
-    stack: Stack
-    codes: List[str]
-    findings: List[Finding]
-    fail_on: Severity
-    config: Optional[str] = None  # the configuration file that applied
+    _fields = ("stack", "codes", "findings", "fail_on", "config")
+
+    def __init__(self, stack: Stack, codes: List[str], findings: List[Finding], fail_on: Severity,
+                 config: Optional[str] = None):
+        self.stack = stack
+        self.codes = codes
+        self.findings = findings
+        self.fail_on = fail_on
+        self.config = config  # the configuration file that applied
 
 
-@dataclass
-class LintResult:
-    findings: List[Finding]
-    stacks: List[Stack]
-    files: int
-    runs: List[StackRun] = field(default_factory=list)
-    suppressed_by: Dict[str, int] = field(default_factory=dict)  # inline, file, service, baseline
-    thresholds: Dict[int, Severity] = field(default_factory=dict, repr=False)  # id(finding) -> fail-on
+class LintResult(Record):
+    _fields = ("findings", "stacks", "files", "runs", "suppressed_by", "thresholds")
+    _hidden = ("thresholds",)
+
+    def __init__(self, findings: List[Finding], stacks: List[Stack], files: int,
+                 runs: Optional[List[StackRun]] = None, suppressed_by: Optional[Dict[str, int]] = None,
+                 thresholds: Optional[Dict[int, Severity]] = None):
+        self.findings = findings
+        self.stacks = stacks
+        self.files = files
+        self.runs: List[StackRun] = [] if runs is None else runs
+        # inline, file, service, baseline
+        self.suppressed_by: Dict[str, int] = {} if suppressed_by is None else suppressed_by
+        self.thresholds: Dict[int, Severity] = {} if thresholds is None else thresholds  # id(finding) -> fail-on
 
     def counts(self) -> Dict[str, int]:
         out = {str(s): 0 for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)}
@@ -89,13 +104,16 @@ class LintResult:
 
 # --- profiles: a configuration made concrete ------------------------------------------
 
-@dataclass
-class Profile:
-    config: Config
-    rules: Dict[str, Rule]
-    options: Dict[str, Dict[str, Any]]  # effective options by code, before overrides
-    data: Dict[str, Any]
-    fail_on: Severity
+class Profile(Record):
+    _fields = ("config", "rules", "options", "data", "fail_on")
+
+    def __init__(self, config: Config, rules: Dict[str, Rule], options: Dict[str, Dict[str, Any]],
+                 data: Dict[str, Any], fail_on: Severity):
+        self.config = config
+        self.rules = rules
+        self.options = options  # effective options by code, before overrides
+        self.data = data
+        self.fail_on = fail_on
 
 
 def _merge_data(*sources: Dict[str, Any]) -> Dict[str, Any]:

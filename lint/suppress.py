@@ -13,10 +13,10 @@ do can be reported (CP900 unused-suppression).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Set, Tuple
 
 from compose_policy.model import Finding, Position, Scalar, Sequence
+from compose_policy.record import Record
 
 ALL = "ALL"
 MARKER = "compose-policy:"
@@ -37,17 +37,20 @@ def resolve_token(token: str, rules) -> Optional[str]:
     return None
 
 
-@dataclass
-class Directive:
+class Directive(Record):
     """One ``# compose-policy:`` comment."""
 
-    pos: Position
-    kind: str  # "line", "file", or "" when the comment could not be read
-    codes: Tuple[str, ...] = ()  # resolved: rule codes and/or ALL
-    unknown: Tuple[str, ...] = ()  # tokens that name no rule
-    lines: FrozenSet[int] = frozenset()  # the lines a "line" directive covers
-    reason: str = ""
-    used: Set[str] = field(default_factory=set)
+    _fields = ("pos", "kind", "codes", "unknown", "lines", "reason", "used")
+
+    def __init__(self, pos: Position, kind: str, codes: Tuple[str, ...] = (), unknown: Tuple[str, ...] = (),
+                 lines: FrozenSet[int] = frozenset(), reason: str = "", used: Optional[Set[str]] = None):
+        self.pos = pos
+        self.kind = kind  # "line", "file", or "" when the comment could not be read
+        self.codes = codes  # resolved: rule codes and/or ALL
+        self.unknown = unknown  # tokens that name no rule
+        self.lines = lines  # the lines a "line" directive covers
+        self.reason = reason
+        self.used: Set[str] = set() if used is None else used
 
     def covers(self, rule: str) -> Optional[str]:
         if rule in self.codes:
@@ -55,15 +58,17 @@ class Directive:
         return ALL if ALL in self.codes else None
 
 
-@dataclass
-class ServiceIgnore:
+class ServiceIgnore(Record):
     """One entry of a service's ``x-compose-policy: {ignore: [...]}``."""
 
-    service: str
-    pos: Position
-    token: str
-    code: Optional[str]
-    used: bool = False
+    _fields = ("service", "pos", "token", "code", "used")
+
+    def __init__(self, service: str, pos: Position, token: str, code: Optional[str], used: bool = False):
+        self.service = service
+        self.pos = pos
+        self.token = token
+        self.code = code
+        self.used = used
 
 
 def _is_comment_or_blank(line: str) -> bool:

@@ -7,25 +7,28 @@ so each rule can decline to judge them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, List, Optional
 
 from compose_policy.model import Mapping, Node, Position, Scalar, Sequence
+from compose_policy.record import Record
 from compose_policy.units import format_duration, try_bytes, try_duration
 from compose_policy.rules._images import match_image, shipped_list
 
 UNSET = object()
 
 
-@dataclass
-class Setting:
+class Setting(Record):
     """One field of update_config/rollback_config: the node if written, the effective value."""
 
-    node: Optional[Node]
-    value: Any  # the effective value (swarm default when unset)
-    explicit: bool
-    unknown: bool = False
-    invalid: bool = False  # written, but docker or swarm would refuse it (CP119)
+    _fields = ("node", "value", "explicit", "unknown", "invalid")
+
+    def __init__(self, node: Optional[Node], value: Any, explicit: bool, unknown: bool = False,
+                 invalid: bool = False):
+        self.node = node
+        self.value = value  # the effective value (swarm default when unset)
+        self.explicit = explicit
+        self.unknown = unknown
+        self.invalid = invalid  # written, but docker or swarm would refuse it (CP119)
 
     @property
     def usable(self) -> bool:
@@ -55,17 +58,22 @@ def is_start_first(service, section: str = "update_config") -> bool:
     return s.explicit and not s.unknown and s.value == "start-first"
 
 
-@dataclass
-class Evidence:
-    text: str
-    node: Optional[Node] = None
+class Evidence(Record):
+    _fields = ("text", "node")
+
+    def __init__(self, text: str, node: Optional[Node] = None):
+        self.text = text
+        self.node = node
 
 
-@dataclass
-class MemoryVerdict:
-    evidence: List[Evidence] = field(default_factory=list)
-    unknown: List[str] = field(default_factory=list)  # inputs that could not be read
-    opted_out: bool = False
+class MemoryVerdict(Record):
+    _fields = ("evidence", "unknown", "opted_out")
+
+    def __init__(self, evidence: Optional[List[Evidence]] = None, unknown: Optional[List[str]] = None,
+                 opted_out: bool = False):
+        self.evidence: List[Evidence] = [] if evidence is None else evidence
+        self.unknown: List[str] = [] if unknown is None else unknown  # inputs that could not be read
+        self.opted_out = opted_out
 
     @property
     def heavy(self) -> bool:
@@ -236,11 +244,13 @@ def is_global(service) -> bool:
     return service.value("deploy", "mode") == "global"
 
 
-@dataclass
-class Replicas:
-    count: Optional[int]  # None: cannot tell (unknown, invalid) or global mode
-    is_global: bool
-    node: Optional[Node]
+class Replicas(Record):
+    _fields = ("count", "is_global", "node")
+
+    def __init__(self, count: Optional[int], is_global: bool, node: Optional[Node]):
+        self.count = count  # None: cannot tell (unknown, invalid) or global mode
+        self.is_global = is_global
+        self.node = node
 
 
 def replicas(service) -> Replicas:
@@ -263,18 +273,21 @@ def replicas(service) -> Replicas:
     return Replicas(value, False, node)
 
 
-@dataclass
-class Health:
+class Health(Record):
     """A service's compose healthcheck, docker's defaults applied to unset or zero timings."""
 
-    node: Optional[Node]
-    declared: bool  # a healthcheck section that is not disabled
-    disabled: bool  # disable: true, or test: [NONE]
-    has_test: bool  # a test is written here (else the image's own test, if any, is used)
-    interval: Setting
-    timeout: Setting
-    retries: Setting
-    start_period: Setting
+    _fields = ("node", "declared", "disabled", "has_test", "interval", "timeout", "retries", "start_period")
+
+    def __init__(self, node: Optional[Node], declared: bool, disabled: bool, has_test: bool, interval: Setting,
+                 timeout: Setting, retries: Setting, start_period: Setting):
+        self.node = node
+        self.declared = declared  # a healthcheck section that is not disabled
+        self.disabled = disabled  # disable: true, or test: [NONE]
+        self.has_test = has_test  # a test is written here (else the image's own test, if any, is used)
+        self.interval = interval
+        self.timeout = timeout
+        self.retries = retries
+        self.start_period = start_period
 
     @property
     def timings(self) -> List[Setting]:

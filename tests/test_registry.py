@@ -55,3 +55,12 @@ def test_prefix_and_name_selection():
 
 def test_doc_sections_are_the_ruff_five():
     assert DOC_SECTIONS == ("What it does", "Why is this bad", "Example", "Use instead", "Fix")
+
+
+def test_rule_modules_are_found_as_pkgutil_finds_them():
+    import pkgutil
+
+    import compose_policy.rules as package
+    from compose_policy.registry import _module_names
+
+    assert _module_names(package.__path__) == [m.name for m in pkgutil.iter_modules(package.__path__)]
