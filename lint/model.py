@@ -16,7 +16,10 @@ class Position(Frozen):
     _fields = ("path", "line", "column")
 
     def __init__(self, path: str, line: int, column: int):  # line and column are 1-based
-        self._set(path=path, line=line, column=column)
+        # one per YAML node: the plain calls of Frozen._set, without its keyword dict
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "line", line)
+        object.__setattr__(self, "column", column)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}"
