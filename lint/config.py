@@ -10,14 +10,16 @@ lints have none and should not pay for it.
 from __future__ import annotations
 
 import fnmatch
-import json
 import os
-from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from compose_policy.errors import ConfigError
 from compose_policy.model import Severity
 from compose_policy.record import Record
 from compose_policy.registry import all_rules, get_rule, match_codes
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
+    from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 CONFIG_NAMES = (".compose-policy.yml", ".compose-policy.yaml")
 SCHEMA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "config_schema.json")
@@ -107,6 +109,8 @@ def _read(path: str, shown: str) -> Any:
 
 
 def _schema() -> dict:
+    import json  # only when a configuration file exists
+
     with open(SCHEMA_FILE, encoding="utf-8") as handle:
         return json.load(handle)
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Iterable, List, Optional
 
 from compose_policy.errors import InputError
 from compose_policy.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
+    from typing import Iterable, List, Optional
 
 BASE_NAMES = ("compose.yml", "compose.yaml")
 _OVERLAY = re.compile(r"^compose\..+\.ya?ml$")

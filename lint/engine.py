@@ -7,10 +7,8 @@ de-duplication -> baseline -> sorted findings, each with the fail-on threshold o
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 from compose_policy.config import Config, ConfigResolver
 from compose_policy.discover import discover
@@ -19,6 +17,10 @@ from compose_policy.record import Record
 from compose_policy.registry import all_rules, match_codes
 from compose_policy.rule import Rule, RuleContext
 from compose_policy.stack import LoadOptions, Stack, load_target
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
+    from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 UNUSED_SUPPRESSION = "CP900"
 
@@ -191,6 +193,8 @@ class StackPlan:
 
 
 def _options_key(options: Dict[str, Any]) -> str:
+    import json  # only for service-scoped options: most lints never get here
+
     return json.dumps(options, sort_keys=True, default=str)
 
 

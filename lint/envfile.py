@@ -9,9 +9,12 @@ comments. Expansion sees the keys defined above, which is how
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Optional
 
 from compose_policy.model import Position
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
+    from typing import Dict, List, Optional
 
 _LINE = re.compile(r"\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(?P<rest>.*)$")
 _VAR = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?::?-(?P<default>[^}]*))?\}|(?P<named>[A-Za-z_][A-Za-z0-9_]*))")

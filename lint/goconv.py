@@ -7,7 +7,10 @@ interpolated typed fields, and google/shlex (a command written as one string).
 from __future__ import annotations
 
 import re
-from typing import Any, List
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
+    from typing import Any, List
 
 _ATOI = re.compile(r"[-+]?[0-9]+")
 _GO_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")

@@ -10,7 +10,10 @@ the result is marked unknown, so that rules say "cannot tell" instead of guessin
 from __future__ import annotations
 
 import re
-from typing import Mapping, Optional
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
+    from typing import Mapping, Optional
 
 # Go's (?i) on [_a-z] also admits the Kelvin sign and the long s; spelled out, because
 # compiling a case-insensitive pattern costs milliseconds at every start

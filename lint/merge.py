@@ -22,10 +22,12 @@ reproduced here on positioned nodes, as docker 28 really behaves:
 
 from __future__ import annotations
 
-from typing import Any, Dict, Tuple
-
 from compose_policy.model import Mapping, Node, Scalar, Sequence
 from compose_policy.units import try_bytes, try_duration
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
+    from typing import Any, Dict, Tuple
 
 # *uint64 in docker's types: merged by a transformer that copies any set value, zero too
 ALWAYS_OVERRIDE = {

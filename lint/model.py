@@ -7,9 +7,12 @@ merged stack can still point at the exact file, line and column that decided it.
 from __future__ import annotations
 
 import enum
-from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from compose_policy.record import Frozen, Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
+    from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 
 class Position(Frozen):

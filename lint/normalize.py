@@ -10,14 +10,16 @@ the user wrote.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Tuple
-from typing import Mapping as TypingMapping
-
 from compose_policy.goconv import go_string, shell_words, to_bool, to_float, to_int
 from compose_policy.interpolate import has_unresolved
 from compose_policy.model import Mapping, Node, Scalar, Sequence
 from compose_policy.shapes import check_sections
 from compose_policy.yamlload import Problem
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
+    from typing import Any, Callable, Dict, List, Optional, Tuple
+    from typing import Mapping as TypingMapping
 
 _PROTOCOLS = {"tcp", "udp", "sctp"}
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import importlib
 import importlib.machinery
 import os
-from typing import Dict, List, Type
 
 from compose_policy.rule import Rule
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
+    from typing import Dict, List, Type
 
 _CACHE: Dict[str, Type[Rule]] = {}
 

@@ -9,10 +9,13 @@ merged model and yields findings; it never reads files, writes files or talks to
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Dict, Iterable, Iterator, List, Optional, Union
 
 from compose_policy.model import Applicability, Finding, Fix, Node, Position, Severity
 from compose_policy.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
+    from typing import Any, ClassVar, Dict, Iterable, Iterator, List, Optional, Union
 
 DOC_SECTIONS = ("What it does", "Why is this bad", "Example", "Use instead", "Fix")
 

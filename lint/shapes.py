@@ -8,12 +8,14 @@ size or duration that docker cannot read, a number where docker wants a string.
 
 from __future__ import annotations
 
-from typing import List
-
 from compose_policy.goconv import go_string
 from compose_policy.model import Mapping, Scalar
 from compose_policy.units import try_bytes, try_duration
 from compose_policy.yamlload import Problem
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
+    from typing import List
 
 
 # sections docker requires to be mappings (a null one too is refused); (path, also non-null)

@@ -7,7 +7,6 @@ Problems in the input (bad YAML, a file that is not compose) are collected, neve
 from __future__ import annotations
 
 import os
-from typing import Dict, List, Optional, Sequence as Seq
 
 from compose_policy.discover import Target, _base_file, looks_like_compose_name
 from compose_policy.envfile import EnvFile, read_env_file
@@ -18,6 +17,10 @@ from compose_policy.model import Mapping, Position
 from compose_policy.normalize import normalize_service
 from compose_policy.record import Record
 from compose_policy.yamlload import Document, Problem, load_document
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
+    from typing import Dict, List, Optional, Sequence as Seq
 
 STACK_PLACEHOLDER = "stack"
 

@@ -13,10 +13,13 @@ do can be reported (CP900 unused-suppression).
 from __future__ import annotations
 
 import re
-from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Set, Tuple
 
 from compose_policy.model import Finding, Position, Scalar, Sequence
 from compose_policy.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
+    from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Set, Tuple
 
 ALL = "ALL"
 MARKER = "compose-policy:"

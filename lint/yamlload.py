@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Callable, List, Optional
 
 import yaml
 
@@ -21,6 +20,10 @@ try:  # libyaml's parser; the pure one (thirty times slower) only where no wheel
     from yaml._yaml import CParser as _Parser
 except ImportError:  # pragma: no cover
     from yaml import BaseLoader as _Parser  # type: ignore
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
+    from typing import Any, Callable, List, Optional
 
 
 class _Loader(_Parser):

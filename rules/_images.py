@@ -5,9 +5,12 @@ from __future__ import annotations
 import fnmatch
 import functools
 import os
-from typing import Any, Dict, Optional, Tuple
 
 import yaml
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
+    from typing import Any, Dict, Optional, Tuple
 
 _DATA = os.path.join(os.path.dirname(__file__), "data")
 

@@ -7,12 +7,14 @@ so each rule can decline to judge them.
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
-
 from compose_policy.model import Mapping, Node, Position, Scalar, Sequence
 from compose_policy.record import Record
 from compose_policy.units import format_duration, try_bytes, try_duration
 from compose_policy.rules._images import match_image, shipped_list
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
+    from typing import Any, List, Optional
 
 UNSET = object()
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import functools
 import sys
-from typing import List, Tuple
 
 from compose_policy.commands.echo import echo
 from compose_policy.commands.spec import LOAD_OPTIONS
 from compose_policy.errors import PolicyError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
+    from typing import List, Tuple
 
 
 def split_codes(values: Tuple[str, ...]) -> List[str]:

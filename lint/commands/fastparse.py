@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Dict, List, Optional, Sequence
 
 from compose_policy.commands.spec import Argument, Option
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
+    from typing import Dict, List, Optional, Sequence
 
 
 def _path_ok(value: str, check) -> bool:

@@ -11,7 +11,6 @@ and ``compose_policy.cli`` runs them directly when nothing needs click.
 from __future__ import annotations
 
 import sys
-from typing import List, Sequence, Tuple
 
 from compose_policy.commands.common import fail, reports_errors, split_codes
 from compose_policy.commands.echo import echo
@@ -21,6 +20,10 @@ from compose_policy.errors import InputError
 from compose_policy.formats import names as format_names, renderer
 from compose_policy.model import Severity
 from compose_policy.stack import LoadOptions
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
+    from typing import List, Sequence, Tuple
 
 STDOUT = "-"
 HELP = "Lint compose stacks and Co-op Cloud recipes under PATHS (default: .)."

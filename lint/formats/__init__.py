@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib
-from typing import Callable, Dict
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
+    from typing import Callable, Dict
 
 FORMATS = {
     "text": "compose_policy.formats.text",
