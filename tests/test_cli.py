@@ -8,18 +8,10 @@ import subprocess
 import sys
 
 import pytest
+from snippets import HEAVY
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "heavy-rails"
-HEAVY = """version: "3.8"
-services:
-  app:
-    image: discourse/discourse:3.2
-    deploy:
-      update_config:
-        failure_action: rollback
-        order: start-first
-"""
 CLEAN = 'version: "3.8"\nservices:\n  app:\n    image: nginx:1.27\n'
 
 

@@ -8,18 +8,10 @@ import sys
 import textwrap
 
 import pytest
+from snippets import HEAVY
 
 FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures" / "config"
 FLEET = FIXTURES / "fleet"
-HEAVY = """version: "3.8"
-services:
-  app:
-    image: discourse/discourse:3.2
-    deploy:
-      update_config:
-        failure_action: rollback
-        order: start-first
-"""
 LIGHT = HEAVY.replace("discourse/discourse:3.2", "nginx:1.27")  # CP105 (info), not CP101
 
 

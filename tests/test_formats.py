@@ -12,21 +12,14 @@ import pytest
 
 from compose_policy.formats import github, sarif
 from compose_policy.registry import all_rules
+from snippets import HEAVY as HEAVY_APP
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 # The OASIS SARIF 2.1.0 schema as published in oasis-tcs/sarif-spec, Schemata/sarif-schema-2.1.0.json
 # (its "id": https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json).
 SARIF_SCHEMA = pathlib.Path(__file__).resolve().parent / "fixtures" / "sarif-schema-2.1.0.json"
 
-HEAVY = """version: "3.8"
-services:
-  app:
-    image: discourse/discourse:3.2
-    deploy:
-      update_config:
-        failure_action: rollback
-        order: start-first
-  web:
+HEAVY = HEAVY_APP + """  web:
     image: nginx:1.27
     deploy:
       update_config:

@@ -13,16 +13,8 @@ import pytest
 
 from compose_policy.commands import fastparse
 from compose_policy.commands.lint_run import PARAMS
+from snippets import HEAVY
 
-HEAVY = """version: "3.8"
-services:
-  app:
-    image: discourse/discourse:3.2
-    deploy:
-      update_config:
-        failure_action: rollback
-        order: start-first
-"""
 
 # command lines the fast path runs itself
 ACCEPTED = [
