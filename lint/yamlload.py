@@ -143,6 +143,80 @@ def resolve_plain(text: str) -> Any:
     return text
 
 
+# Bounds against hostile input. Nesting: each level costs a few Python frames in every tree
+# walk (building, normalizing, merging); no compose file nests beyond a dozen levels.
+MAX_DEPTH = 100
+# Aliases: go-yaml's own limit, so that what docker refuses as "excessive aliasing" (an
+# alias bomb: a 1 KB file that expands to billions of nodes) is refused here too
+_ALIAS_RATIO_LOW, _ALIAS_RATIO_HIGH = 400_000, 4_000_000
+_SATURATE = 1 << 40  # expanded sizes stop growing here: no big integers from a bomb
+
+
+def _allowed_alias_ratio(decoded: int) -> float:
+    """go-yaml v3 decode.go allowedAliasRatio: 99% for small documents, down to 10%."""
+    if decoded <= _ALIAS_RATIO_LOW:
+        return 0.99
+    if decoded >= _ALIAS_RATIO_HIGH:
+        return 0.10
+    return 0.99 - 0.89 * (decoded - _ALIAS_RATIO_LOW) / (_ALIAS_RATIO_HIGH - _ALIAS_RATIO_LOW)
+
+
+def _children(node) -> list:
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    return []
+
+
+def graph_problem(root, path: str) -> Optional[Problem]:
+    """A composed document that cannot be walked safely: an anchor that contains itself,
+    nesting deeper than MAX_DEPTH, or excessive aliasing. One iterative pass, each node
+    once, so that the check itself cannot blow up."""
+    size: dict = {}  # id -> expanded node count (aliases expanded), once finished
+    height: dict = {}
+    refs: dict = {}  # id -> how often the node is referenced: more than once means aliased
+    nodes: dict = {}
+    on_path = set()
+    stack = [(root, 1, False)]
+    while stack:
+        node, depth, finished = stack.pop()
+        key = id(node)
+        if finished:
+            children = _children(node)
+            size[key] = min(_SATURATE, 1 + sum(size[id(c)] for c in children))
+            height[key] = 1 + max((height[id(c)] for c in children), default=0)
+            on_path.discard(key)
+            continue
+        refs[key] = refs.get(key, 0) + 1
+        if key in on_path:
+            return Problem("yaml", "an anchor's value contains an alias of itself; docker refuses the file",
+                           _pos(path, node.start_mark))
+        if key in size:
+            if depth + height[key] - 1 > MAX_DEPTH:
+                return _too_deep(path, node)
+            continue
+        if depth > MAX_DEPTH:
+            return _too_deep(path, node)
+        nodes[key] = node
+        on_path.add(key)
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in reversed(_children(node)))
+    decoded = size[id(root)]
+    aliased = decoded - len(size)
+    if aliased > 100 and decoded > 1000 and aliased / decoded > _allowed_alias_ratio(decoded):
+        # the likeliest culprit: the aliased node that adds the most nodes
+        worst = max((k for k, count in refs.items() if count > 1), key=lambda k: size[k] * (refs[k] - 1))
+        return Problem("yaml", f"excessive aliasing: the anchors expand to {decoded} nodes from {len(size)}; "
+                       "docker refuses the file (an alias bomb?)", _pos(path, nodes[worst].start_mark))
+    return None
+
+
+def _too_deep(path: str, node) -> Problem:
+    return Problem("yaml", f"nested deeper than {MAX_DEPTH} levels; compose-policy does not read such a file "
+                   "(a limit against hostile input)", _pos(path, node.start_mark))
+
+
 def _pos(path: str, mark) -> Position:
     return Position(path, mark.line + 1, mark.column + 1)
 
@@ -261,6 +335,9 @@ def load_document(text: str, path: str,
         loader.dispose()
     problems = []
     root = None
+    unsafe = graph_problem(node, path) if node is not None else None
+    if unsafe is not None:
+        return Document(path, None, [unsafe])
     if node is not None:
         builder = _Builder(path, interpolate)
         root = builder.build(node)
