@@ -27,16 +27,17 @@ _SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".github",
 class Target(Record):
     """A unit of linting: a recipe folder, or a single compose file standing alone."""
 
-    _fields = ("kind", "name", "root", "file", "explicit", "overlays")
+    _fields = ("kind", "name", "root", "file", "explicit", "overlays", "error")
 
     def __init__(self, kind: str, name: str, root: str, file: Optional[str] = None, explicit: bool = False,
-                 overlays: Optional[List[str]] = None):
-        self.kind = kind  # "recipe" or "file"
+                 overlays: Optional[List[str]] = None, error: Optional[str] = None):
+        self.kind = kind  # "recipe", "file", or "unreadable" (a folder the walk could not enter)
         self.name = name
         self.root = root  # the recipe folder, or the file's folder
         self.file = file  # for kind == "file"
         self.explicit = explicit  # the user named this file
         self.overlays: List[str] = [] if overlays is None else overlays  # for recipes: every compose.*.yml
+        self.error = error  # for kind == "unreadable": why
 
 
 def _base_file(folder: str) -> Optional[str]:
@@ -67,7 +68,9 @@ def _recipe(folder: str) -> Target:
     return Target("recipe", name, os.path.normpath(folder), overlays=recipe_overlays(folder))
 
 
-def discover(path: str) -> List[Target]:
+def discover(path: str, unreadable: bool = False) -> List[Target]:
+    """What to lint under ``path``; with ``unreadable``, folders the walk could not list
+    come back as targets of that kind (lint reports them; a fixer has nothing to do there)."""
     if not os.path.exists(path):
         raise InputError(f"{path}: no such file or directory")
     if os.path.isfile(path):
@@ -79,13 +82,16 @@ def discover(path: str) -> List[Target]:
         raise InputError(f"{path}: permission denied")
     if _base_file(path):
         return [_recipe(path)]
-    return list(_walk(path))
+    return [t for t in _walk(path) if unreadable or t.kind != "unreadable"]
 
 
 def _walk(folder: str) -> Iterable[Target]:
-    """Recipes wherever a folder holds compose.yml; every other YAML file on its own."""
+    """Recipes wherever a folder holds compose.yml; every other YAML file on its own; and
+    each folder that could not be listed, so that it is reported instead of skipped."""
     claimed = set()
-    for current, dirs, files in os.walk(folder):
+    refused: List[OSError] = []
+    for current, dirs, files in os.walk(folder, onerror=refused.append):
+        yield from _unreadable(refused)
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
         if _base_file(current):
             recipe = _recipe(current)
@@ -97,6 +103,16 @@ def _walk(folder: str) -> Iterable[Target]:
             if (name.endswith((".yml", ".yaml")) and path not in claimed and os.path.isfile(path)
                     and not _is_fix_overlay(current, name)):
                 yield Target("file", path, current, file=path, explicit=False)
+
+
+    yield from _unreadable(refused)
+
+
+def _unreadable(refused: List[OSError]) -> Iterable[Target]:
+    while refused:
+        error = refused.pop(0)
+        path = os.path.normpath(error.filename or "?")
+        yield Target("unreadable", path, path, error=error.strerror or str(error))
 
 
 def _is_fix_overlay(folder: str, name: str) -> bool:

@@ -192,9 +192,19 @@ def resolve_file_set(target: Target, options: LoadOptions, env_file: Optional[En
     return [os.path.normpath(base)] if base else []
 
 
+def _unreadable_stack(target: Target) -> Stack:
+    """A folder the walk could not list: a CP000 finding, never a silent skip."""
+    problem = Problem("yaml", f"cannot read the folder: {target.error}; nothing below it was checked",
+                      Position(target.root, 1, 1))
+    return Stack(target=target, name=target.name, stack_name=STACK_PLACEHOLDER, file_set=[], env={},
+                 env_sources={}, documents={}, texts={}, problems=[problem], valid=False)
+
+
 def load_target(target: Target, options: LoadOptions = LoadOptions()) -> Optional[Stack]:
     """The merged stack of a target, or None for a loose YAML file that is not compose at all."""
     problems: List[Problem] = []
+    if target.kind == "unreadable":
+        return _unreadable_stack(target)
     if target.kind == "recipe":
         sample = _read_recipe_env(os.path.join(target.root, ".env.sample"), problems)
         if options.env_file:

@@ -87,3 +87,4 @@ def recipe(tmp_path):
         return root
 
     return make
+
