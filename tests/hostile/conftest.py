@@ -88,3 +88,6 @@ def recipe(tmp_path):
 
     return make
 
+
+
+ROOT_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
