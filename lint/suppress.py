@@ -25,8 +25,9 @@ ALL = "ALL"
 MARKER = "compose-policy:"
 _COMMENT = re.compile(r"(?:^|\s)(#\s*compose-policy:(.*))$")
 _KINDS = {"disable": "line", "disable-file": "file"}
-# suppression comments read per file: a bound against hostile input (20000 of them)
-MAX_DIRECTIVES = 1000
+# suppression comments read per file: a bound against hostile input (20000 of them would
+# cost seconds, each finding being checked against each comment); real files have a few
+MAX_DIRECTIVES = 200
 TOO_MANY = f"more than {MAX_DIRECTIVES} suppression comments in this file; the rest are not read"
 
 
@@ -167,10 +168,11 @@ class Suppressions:
     def match(self, finding: Finding) -> Optional[str]:
         """How the finding is suppressed (inline, file, service) or None; marks what matched."""
         how = None
+        line, rule = finding.line, finding.rule
         for directive in self.by_line.get(finding.path, ()):
-            if finding.line not in directive.lines:
+            if line not in directive.lines or (rule not in directive.codes and ALL not in directive.codes):
                 continue
-            token = directive.covers(finding.rule)
+            token = directive.covers(rule)
             if token:
                 directive.used.add(token)
                 how = how or "inline"
