@@ -161,8 +161,9 @@ def _allowed_alias_ratio(decoded: int) -> float:
     return 0.99 - 0.89 * (decoded - _ALIAS_RATIO_LOW) / (_ALIAS_RATIO_HIGH - _ALIAS_RATIO_LOW)
 
 
-_ANCHOR = re.compile(r"(?:^|[\s\[{,])&([^\s,\[\]{}]+)")
-_ALIAS = re.compile(r"(?:^|[\s\[{,])\*([^\s,\[\]{}]+)")
+# libyaml's anchor names: ASCII letters, digits, "_" and "-" (``&a:`` is the anchor "a")
+_ANCHOR = re.compile(r"(?:^|[\s\[{,])&([0-9A-Za-z_-]+)")
+_ALIAS = re.compile(r"(?:^|[\s\[{,])\*([0-9A-Za-z_-]+)")
 
 
 def _may_alias(text: str) -> bool:

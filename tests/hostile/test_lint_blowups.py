@@ -187,3 +187,44 @@ def test_a_1_kb_bomb_costs_well_under_a_second_and_a_few_mb(tmp_path):
         assert result.findings, path
         assert peak < 8 << 20, (path, peak)
         assert seconds < 2.0, (path, seconds)  # generous: about 0.01 s on an idle machine
+
+
+def test_every_document_with_an_alias_gets_the_graph_check():
+    """The graph check runs only where a text search finds an alias of a defined anchor:
+    that search must never miss a document whose composed graph shares a node."""
+    import os
+    import sys
+
+    import yaml
+
+    from compose_policy.yamlload import _Loader, _may_alias
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import fuzz_driver
+
+    pool = fuzz_driver.seeds([])
+    shared_seen = 0
+    for number in range(3000):
+        text = fuzz_driver.case_files(number, pool)["compose.yml"]
+        loader = _Loader(text)
+        try:
+            node = loader.get_node() if loader.check_node() else None
+        except yaml.YAMLError:
+            continue
+        finally:
+            loader.dispose()
+        seen, shared, stack = set(), False, [node] if node is not None else []
+        while stack and not shared:
+            current = stack.pop()
+            if id(current) in seen:
+                shared = True
+                break
+            seen.add(id(current))
+            if isinstance(current, yaml.MappingNode):
+                stack.extend(child for pair in current.value for child in pair)
+            elif isinstance(current, yaml.SequenceNode):
+                stack.extend(current.value)
+        if shared:
+            shared_seen += 1
+            assert _may_alias(text), (number, text)
+    assert shared_seen > 20
