@@ -98,7 +98,8 @@ def parse_env_text(text: str, path: str) -> EnvFile:
         match = _LINE.match(line)
         pos = Position(path, number, 1)
         if not match:
-            env.problems.append(EnvFileError(f"not a KEY=value line: {stripped[:60]!r}", pos))
+            # the line itself is not shown: an env file may be a link to any file (a key, a secret)
+            env.problems.append(EnvFileError("not a KEY=value line (its text is not shown)", pos))
             continue
         key, rest = match.group("key"), match.group("rest").strip()
         try:

@@ -140,3 +140,13 @@ def test_utf32_is_refused_as_docker_refuses_it(hostile, recipe, encoding, bom):
     run = hostile("lint", recipe({"compose.yml": bom + HEAVY.encode(encoding)}))
     assert_clean(run, codes=(1,))
     assert re.search(r"compose\.yml:\d+:\d+: CP000 .*control characters are not allowed", run.stdout), run
+
+
+def test_an_env_file_linked_to_another_file_never_shows_its_lines(hostile, recipe, tmp_path):
+    secret = tmp_path / "id_rsa"
+    secret.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n")
+    root = recipe({"compose.yml": SERVICE})
+    os.symlink(secret, root / ".env")
+    run = hostile("lint", root, "--format", "json")
+    assert_clean(run, codes=(1,))
+    assert "not a KEY=value line" in run.stdout and "OPENSSH" not in run.stdout and "b3Bl" not in run.stdout, run
