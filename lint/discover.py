@@ -78,6 +78,8 @@ def discover(path: str, unreadable: bool = False) -> List[Target]:
             raise InputError(f"{path}: permission denied")
         folder = os.path.dirname(path) or "."
         return [Target("file", os.path.normpath(path), folder, file=os.path.normpath(path), explicit=True)]
+    if not os.path.isdir(path):
+        raise InputError(f"{path}: not a regular file or folder (a device, pipe or socket); not read")
     if not os.access(path, os.R_OK | os.X_OK):
         raise InputError(f"{path}: permission denied")
     if _base_file(path):

@@ -150,3 +150,9 @@ def test_an_env_file_linked_to_another_file_never_shows_its_lines(hostile, recip
     run = hostile("lint", root, "--format", "json")
     assert_clean(run, codes=(1,))
     assert "not a KEY=value line" in run.stdout and "OPENSSH" not in run.stdout and "b3Bl" not in run.stdout, run
+
+
+@pytest.mark.parametrize("command", ["lint", "config", "fix"])
+def test_a_pipe_or_device_named_as_the_path_is_a_one_line_error(hostile, fifo, command):
+    one_line_error(hostile(command, fifo), "not a regular file or folder")
+    one_line_error(hostile(command, "/dev/zero"), "not a regular file or folder")
