@@ -177,6 +177,7 @@ class StackPlan:
         for override in self.overrides:
             if not override.services:
                 skipped.update(override.ignore)
+        skipped.discard(INPUT_RULES[0])  # a file that cannot be read is reported, whatever the overrides say
         self.codes = [c for c in profile.rules if c not in skipped]
         self._scoped = [o for o in self.overrides if o.services]
 
@@ -191,6 +192,8 @@ class StackPlan:
         return any(code in o.options for o in self._scoped)
 
     def dropped(self, finding: Finding) -> bool:
+        if finding.rule == INPUT_RULES[0]:
+            return False
         return any(finding.rule in o.ignore and o.matches_service(finding.service) for o in self._scoped)
 
     def adjust_severity(self, finding: Finding) -> None:

@@ -99,3 +99,12 @@ def test_the_warning_names_only_the_empty_path(hostile, tmp_path, recipe):
     assert_clean(run, codes=(0,))
     assert "All clear: 1 stack, 1 file checked." in run.stdout
     assert run.stderr.strip() == f"compose-policy: warning: no compose files found under {tmp_path / 'empty'}"
+
+
+def test_no_override_turns_cp000_off(hostile, recipe):
+    config = ("overrides:\n  - {recipes: ['*'], ignore: [CP000]}\n"
+              "  - {recipes: ['*'], services: ['*'], ignore: [CP000]}\n")
+    root = recipe({"compose.yml": BROKEN, ".compose-policy.yml": config})
+    run = hostile("lint", root)
+    assert_clean(run, codes=(1,))
+    assert " CP000 " in run.stdout, run
