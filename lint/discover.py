@@ -16,7 +16,7 @@ from compose_policy.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
-    from typing import Iterable, List, Optional
+    from typing import Iterable, List, Optional, Tuple
 
 BASE_NAMES = ("compose.yml", "compose.yaml")
 _OVERLAY = re.compile(r"^compose\..+\.ya?ml$")
@@ -27,10 +27,11 @@ _SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".github",
 class Target(Record):
     """A unit of linting: a recipe folder, or a single compose file standing alone."""
 
-    _fields = ("kind", "name", "root", "file", "explicit", "overlays", "error")
+    _fields = ("kind", "name", "root", "file", "explicit", "overlays", "error", "unread")
 
     def __init__(self, kind: str, name: str, root: str, file: Optional[str] = None, explicit: bool = False,
-                 overlays: Optional[List[str]] = None, error: Optional[str] = None):
+                 overlays: Optional[List[str]] = None, error: Optional[str] = None,
+                 unread: Optional[List[Tuple[str, str]]] = None):
         self.kind = kind  # "recipe", "file", or "unreadable" (a folder the walk could not enter)
         self.name = name
         self.root = root  # the recipe folder, or the file's folder
@@ -38,6 +39,7 @@ class Target(Record):
         self.explicit = explicit  # the user named this file
         self.overlays: List[str] = [] if overlays is None else overlays  # for recipes: every compose.*.yml
         self.error = error  # for kind == "unreadable": why
+        self.unread: List[Tuple[str, str]] = [] if unread is None else unread  # recipe folders not listed, why
 
 
 def _base_file(folder: str) -> Optional[str]:
@@ -48,10 +50,11 @@ def _base_file(folder: str) -> Optional[str]:
     return None
 
 
-def recipe_overlays(folder: str) -> List[str]:
-    """Every ``compose.*.yml`` of a recipe, including nested ones like postgres/compose.x.yml."""
+def recipe_overlays(folder: str, refused: Optional[List[OSError]] = None) -> List[str]:
+    """Every ``compose.*.yml`` of a recipe, including nested ones like postgres/compose.x.yml;
+    the folders that could not be listed go to ``refused``."""
     found = []
-    for current, dirs, files in os.walk(folder):
+    for current, dirs, files in os.walk(folder, onerror=refused.append if refused is not None else None):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
         depth = os.path.relpath(current, folder).count(os.sep)
         if current != folder and depth > 1:
@@ -65,7 +68,10 @@ def recipe_overlays(folder: str) -> List[str]:
 
 def _recipe(folder: str) -> Target:
     name = os.path.basename(os.path.abspath(folder))
-    return Target("recipe", name, os.path.normpath(folder), overlays=recipe_overlays(folder))
+    refused: List[OSError] = []
+    overlays = recipe_overlays(folder, refused)
+    return Target("recipe", name, os.path.normpath(folder), overlays=overlays,
+                  unread=[(os.path.normpath(e.filename or folder), e.strerror or str(e)) for e in refused])
 
 
 def discover(path: str, unreadable: bool = False) -> List[Target]:

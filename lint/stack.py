@@ -212,6 +212,8 @@ def load_target(target: Target, options: LoadOptions = LoadOptions()) -> Optiona
         else:
             env_file = _read_recipe_env(os.path.join(target.root, ".env"), problems)
         file_set = resolve_file_set(target, options, env_file, problems)
+        problems.extend(Problem("yaml", f"cannot read the folder: {why}; its compose files were not checked",
+                                Position(folder, 1, 1)) for folder, why in target.unread)
         to_check = list(dict.fromkeys(file_set + target.overlays))
         name = target.name
     else:

@@ -108,3 +108,20 @@ def test_no_override_turns_cp000_off(hostile, recipe):
     run = hostile("lint", root)
     assert_clean(run, codes=(1,))
     assert " CP000 " in run.stdout, run
+
+
+def test_a_folder_inside_a_recipe_that_cannot_be_listed_is_a_finding(recipe, tmp_path, monkeypatch):
+    from compose_policy.engine import LintOptions, lint_paths
+
+    root = recipe({"compose.yml": HEAVY, "postgres/compose.postgres.yml": SERVICE}, name="r")
+    real = os.scandir
+
+    def scandir(path="."):
+        if str(path).endswith("postgres"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = lint_paths([str(root)], LintOptions(find_config=False))
+    found = {(f.rule, f.path.replace(str(tmp_path), "")) for f in result.findings}
+    assert ("CP000", "/r/postgres") in found and ("CP101", "/r/compose.yml") in found, found
