@@ -71,3 +71,13 @@ def test_sarif_uri_of_a_file_name_that_is_not_utf8(hostile, tmp_path):
         assert_clean(run, codes=(1,))
     assert "bad%FF/compose.yml" in hostile("lint", tmp_path, "--format", "sarif").stdout
     assert "bad\\udcff/compose.yml:3:12: CP000" in hostile("lint", tmp_path).stdout
+
+
+def test_an_error_stays_on_one_line_whatever_the_path_holds(hostile, recipe, tmp_path):
+    folder = tmp_path / "cfg\ncompose-policy: error: forged"
+    folder.mkdir()
+    (folder / ".compose-policy.yml").write_text("select: [NOPE]\n")
+    (folder / "compose.yml").write_text("services:\n  app:\n    image: nginx:1.25\n")
+    run = hostile("lint", folder)
+    assert_clean(run, codes=(2,))
+    assert len(run.stderr.strip().splitlines()) == 1 and "cfg\\ncompose-policy: error: forged" in run.stderr, run
