@@ -16,6 +16,7 @@ from compose_policy.errors import InputError
 MIB = 1 << 20
 # the largest compose file of the corpus is 29 KB; one of 4 MiB is already far past real use
 COMPOSE_FILE_LIMIT = 4 * MIB
+STACK_TEXT_LIMIT = 16 * MIB  # all compose files of one recipe together (a hundred overlays of 4 MiB...)
 ENV_FILE_LIMIT = 1 * MIB
 CONFIG_FILE_LIMIT = 1 * MIB
 BASELINE_LIMIT = 16 * MIB

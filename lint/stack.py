@@ -15,7 +15,7 @@ from compose_policy.interpolate import Interpolator
 from compose_policy.merge import merge_services
 from compose_policy.model import Mapping, Position
 from compose_policy.normalize import normalize_service
-from compose_policy.readfile import COMPOSE_FILE_LIMIT, UnreadableFile, read_text
+from compose_policy.readfile import COMPOSE_FILE_LIMIT, STACK_TEXT_LIMIT, UnreadableFile, read_text
 from compose_policy.record import Record
 from compose_policy.yamlload import Document, Problem, load_document
 
@@ -230,9 +230,14 @@ def load_target(target: Target, options: LoadOptions = LoadOptions()) -> Optiona
 
     documents: Dict[str, Document] = {}
     texts: Dict[str, str] = {}
+    read = 0
     for path in to_check:
         try:
+            if read > STACK_TEXT_LIMIT:  # each file is bounded, and so are all of a stack's together
+                raise UnreadableFile(path, f"not read: the stack's files exceed {STACK_TEXT_LIMIT >> 20} MiB "
+                                     "together (a limit against hostile input)")
             text = _read_text(path)
+            read += len(text)
         except UnreadableFile as exc:
             if target.explicit:
                 raise  # a path the user named: a one-line error, exit 2

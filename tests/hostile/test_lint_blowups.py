@@ -228,3 +228,16 @@ def test_every_document_with_an_alias_gets_the_graph_check():
             shared_seen += 1
             assert _may_alias(text), (number, text)
     assert shared_seen > 20
+
+
+def test_a_recipe_reads_at_most_16_mib_of_compose_files(hostile, tmp_path):
+    root = tmp_path / "r"
+    root.mkdir()
+    (root / "compose.yml").write_text(SERVICE)
+    filler = "# " + "x" * 1000 + "\n"
+    for index in range(6):  # 6 overlays of 3.5 MiB: each is under the file limit
+        (root / f"compose.o{index}.yml").write_text(SERVICE + filler * (3500 * 1024 // len(filler)))
+    run = hostile("lint", root)
+    assert_clean(run, codes=(1,))
+    refused = [line for line in finding_lines(run, "CP000") if "exceed 16 MiB together" in line]
+    assert [re.search(r"compose\.o\d", line).group(0) for line in refused] == ["compose.o5"], run  # o4 crosses the line: the next is refused
