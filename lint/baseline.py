@@ -15,6 +15,7 @@ from typing import Iterable, List, Optional, Tuple
 from compose_policy import __version__
 from compose_policy.errors import InputError
 from compose_policy.model import Finding
+from compose_policy.readfile import BASELINE_LIMIT, read_bytes
 
 FORMAT_VERSION = 1
 Key = Tuple[Optional[str], str, Optional[str], str]
@@ -55,13 +56,15 @@ def _bad(path: str, reason: str) -> InputError:
 
 def load_baseline(path: str) -> Counter:
     """The count budget of each key. Raises InputError for a missing or malformed file."""
+    raw = read_bytes(path, BASELINE_LIMIT)
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror or exc}") from None
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise _bad(path, "not UTF-8 text") from None
     except ValueError as exc:
         raise _bad(path, f"invalid JSON ({exc})") from None
+    except RecursionError:  # json nests in Python frames: 100000 "[" would end in a traceback
+        raise _bad(path, "invalid JSON (nested too deeply)") from None
     if not isinstance(data, dict) or data.get("version") != FORMAT_VERSION or not isinstance(data.get("findings"), list):
         raise _bad(path, f"expected an object with version {FORMAT_VERSION} and a findings list")
     budget: Counter = Counter()

@@ -93,13 +93,14 @@ def key_path(parts: Sequence[Any]) -> str:
 # --- reading and schema ----------------------------------------------------------------
 
 def _read(path: str, shown: str) -> Any:
+    from compose_policy.errors import InputError
+    from compose_policy.readfile import CONFIG_FILE_LIMIT, read_text
     from compose_policy.yamlload import load_document
 
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise ConfigError(f"{shown}: {exc.strerror or exc}") from None
+        text = read_text(path, CONFIG_FILE_LIMIT)
+    except InputError as exc:
+        raise ConfigError(str(exc).replace(path, shown, 1)) from None
     doc = load_document(text, shown)
     if doc.problems:
         problem = doc.problems[0]
@@ -242,7 +243,7 @@ class _Reader:
 def load_config(path: str) -> Config:
     """Read, validate and resolve one configuration file. Raises ConfigError."""
     shown = display_path(path)
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise ConfigError(f"{shown}: no such configuration file")
     data = _read(path, shown)
     validate_schema(data, shown)
@@ -274,7 +275,7 @@ class ConfigResolver:
                 break
             walked.append(current)
             found = next((os.path.join(current, n) for n in CONFIG_NAMES
-                          if os.path.isfile(os.path.join(current, n))), None)
+                          if os.path.exists(os.path.join(current, n))), None)
             parent = os.path.dirname(current)
             if found or parent == current:
                 break

@@ -16,7 +16,7 @@ from compose_policy.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
-    from typing import Iterable, List, Optional
+    from typing import Iterable, List, Optional, Tuple
 
 BASE_NAMES = ("compose.yml", "compose.yaml")
 _OVERLAY = re.compile(r"^compose\..+\.ya?ml$")
@@ -27,16 +27,19 @@ _SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".github",
 class Target(Record):
     """A unit of linting: a recipe folder, or a single compose file standing alone."""
 
-    _fields = ("kind", "name", "root", "file", "explicit", "overlays")
+    _fields = ("kind", "name", "root", "file", "explicit", "overlays", "error", "unread")
 
     def __init__(self, kind: str, name: str, root: str, file: Optional[str] = None, explicit: bool = False,
-                 overlays: Optional[List[str]] = None):
-        self.kind = kind  # "recipe" or "file"
+                 overlays: Optional[List[str]] = None, error: Optional[str] = None,
+                 unread: Optional[List[Tuple[str, str]]] = None):
+        self.kind = kind  # "recipe", "file", or "unreadable" (a folder the walk could not enter)
         self.name = name
         self.root = root  # the recipe folder, or the file's folder
         self.file = file  # for kind == "file"
         self.explicit = explicit  # the user named this file
         self.overlays: List[str] = [] if overlays is None else overlays  # for recipes: every compose.*.yml
+        self.error = error  # for kind == "unreadable": why
+        self.unread: List[Tuple[str, str]] = [] if unread is None else unread  # recipe folders not listed, why
 
 
 def _base_file(folder: str) -> Optional[str]:
@@ -47,10 +50,11 @@ def _base_file(folder: str) -> Optional[str]:
     return None
 
 
-def recipe_overlays(folder: str) -> List[str]:
-    """Every ``compose.*.yml`` of a recipe, including nested ones like postgres/compose.x.yml."""
+def recipe_overlays(folder: str, refused: Optional[List[OSError]] = None) -> List[str]:
+    """Every ``compose.*.yml`` of a recipe, including nested ones like postgres/compose.x.yml;
+    the folders that could not be listed go to ``refused``."""
     found = []
-    for current, dirs, files in os.walk(folder):
+    for current, dirs, files in os.walk(folder, onerror=refused.append if refused is not None else None):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
         depth = os.path.relpath(current, folder).count(os.sep)
         if current != folder and depth > 1:
@@ -64,10 +68,15 @@ def recipe_overlays(folder: str) -> List[str]:
 
 def _recipe(folder: str) -> Target:
     name = os.path.basename(os.path.abspath(folder))
-    return Target("recipe", name, os.path.normpath(folder), overlays=recipe_overlays(folder))
+    refused: List[OSError] = []
+    overlays = recipe_overlays(folder, refused)
+    return Target("recipe", name, os.path.normpath(folder), overlays=overlays,
+                  unread=[(os.path.normpath(e.filename or folder), e.strerror or str(e)) for e in refused])
 
 
-def discover(path: str) -> List[Target]:
+def discover(path: str, unreadable: bool = False) -> List[Target]:
+    """What to lint under ``path``; with ``unreadable``, folders the walk could not list
+    come back as targets of that kind (lint reports them; a fixer has nothing to do there)."""
     if not os.path.exists(path):
         raise InputError(f"{path}: no such file or directory")
     if os.path.isfile(path):
@@ -75,17 +84,22 @@ def discover(path: str) -> List[Target]:
             raise InputError(f"{path}: permission denied")
         folder = os.path.dirname(path) or "."
         return [Target("file", os.path.normpath(path), folder, file=os.path.normpath(path), explicit=True)]
+    if not os.path.isdir(path):
+        raise InputError(f"{path}: not a regular file or folder (a device, pipe or socket); not read")
     if not os.access(path, os.R_OK | os.X_OK):
         raise InputError(f"{path}: permission denied")
     if _base_file(path):
         return [_recipe(path)]
-    return list(_walk(path))
+    return [t for t in _walk(path) if unreadable or t.kind != "unreadable"]
 
 
 def _walk(folder: str) -> Iterable[Target]:
-    """Recipes wherever a folder holds compose.yml; every other YAML file on its own."""
+    """Recipes wherever a folder holds compose.yml; every other YAML file on its own; and
+    each folder that could not be listed, so that it is reported instead of skipped."""
     claimed = set()
-    for current, dirs, files in os.walk(folder):
+    refused: List[OSError] = []
+    for current, dirs, files in os.walk(folder, onerror=refused.append):
+        yield from _unreadable(refused)
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
         if _base_file(current):
             recipe = _recipe(current)
@@ -97,6 +111,16 @@ def _walk(folder: str) -> Iterable[Target]:
             if (name.endswith((".yml", ".yaml")) and path not in claimed and os.path.isfile(path)
                     and not _is_fix_overlay(current, name)):
                 yield Target("file", path, current, file=path, explicit=False)
+
+
+    yield from _unreadable(refused)
+
+
+def _unreadable(refused: List[OSError]) -> Iterable[Target]:
+    while refused:
+        error = refused.pop(0)
+        path = os.path.normpath(error.filename or "?")
+        yield Target("unreadable", path, path, error=error.strerror or str(error))
 
 
 def _is_fix_overlay(folder: str, name: str) -> bool:

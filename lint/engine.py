@@ -23,6 +23,9 @@ if TYPE_CHECKING:  # names for annotations only: importing typing slows every li
     from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 UNUSED_SUPPRESSION = "CP900"
+# what the input itself is: a file that cannot be read is never "All clear", whatever the
+# selection; only an explicit ignore turns invalid-compose off, nothing turns invalid-yaml off
+INPUT_RULES = ("CP000", "CP001")
 
 
 class LintOptions(Record):
@@ -64,12 +67,12 @@ class StackRun(Record):
 
 
 class LintResult(Record):
-    _fields = ("findings", "stacks", "files", "runs", "suppressed_by", "thresholds")
+    _fields = ("findings", "stacks", "files", "runs", "suppressed_by", "thresholds", "empty_paths")
     _hidden = ("thresholds",)
 
     def __init__(self, findings: List[Finding], stacks: List[Stack], files: int,
                  runs: Optional[List[StackRun]] = None, suppressed_by: Optional[Dict[str, int]] = None,
-                 thresholds: Optional[Dict[int, Severity]] = None):
+                 thresholds: Optional[Dict[int, Severity]] = None, empty_paths: Optional[List[str]] = None):
         self.findings = findings
         self.stacks = stacks
         self.files = files
@@ -77,6 +80,8 @@ class LintResult(Record):
         # inline, file, service, baseline
         self.suppressed_by: Dict[str, int] = {} if suppressed_by is None else suppressed_by
         self.thresholds: Dict[int, Severity] = {} if thresholds is None else thresholds  # id(finding) -> fail-on
+        # paths given that held nothing to lint: said so, never reported as "All clear"
+        self.empty_paths: List[str] = [] if empty_paths is None else empty_paths
 
     def counts(self) -> Dict[str, int]:
         out = {str(s): 0 for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)}
@@ -141,6 +146,8 @@ def build_profile(config: Config, options: LintOptions) -> Profile:
     ignored = set(config.ignore)
     if options.ignore:
         ignored.update(match_codes(list(options.ignore)))
+    codes = [c for c in INPUT_RULES if c in classes and c not in codes] + codes
+    ignored.discard(INPUT_RULES[0])
     codes = [c for c in codes if c not in ignored]
     rules = {c: classes[c](options.severities.get(c) or config.severities.get(c)) for c in codes}
     effective = {c: {**classes[c].options, **config.options.get(c, {}), **options.rule_options.get(c, {})}
@@ -170,6 +177,7 @@ class StackPlan:
         for override in self.overrides:
             if not override.services:
                 skipped.update(override.ignore)
+        skipped.discard(INPUT_RULES[0])  # a file that cannot be read is reported, whatever the overrides say
         self.codes = [c for c in profile.rules if c not in skipped]
         self._scoped = [o for o in self.overrides if o.services]
 
@@ -184,6 +192,8 @@ class StackPlan:
         return any(code in o.options for o in self._scoped)
 
     def dropped(self, finding: Finding) -> bool:
+        if finding.rule == INPUT_RULES[0]:
+            return False
         return any(finding.rule in o.ignore and o.matches_service(finding.service) for o in self._scoped)
 
     def adjust_severity(self, finding: Finding) -> None:
@@ -290,8 +300,10 @@ def lint_paths(paths: Sequence[str], options: LintOptions,
     runs: List[StackRun] = []
     files = 0
     suppressed: Counter = Counter()
+    empty_paths: List[str] = []
     for path in paths:
-        for target in discover(path):
+        before = len(runs)
+        for target in discover(path, unreadable=True):
             config = resolver.for_folder(target.root)
             profile = profiles.get(id(config))
             if profile is None:
@@ -303,6 +315,8 @@ def lint_paths(paths: Sequence[str], options: LintOptions,
             runs.append(lint_stack(stack, profile, options, suppressed))
             if on_stack is not None:
                 on_stack(stack)
+        if len(runs) == before:
+            empty_paths.append(path)
     thresholds: Dict[int, Severity] = {}
     unique: Dict[Any, Finding] = {}
     for run in runs:
@@ -323,4 +337,4 @@ def lint_paths(paths: Sequence[str], options: LintOptions,
         shown.difference_update(id(f) for f in run.findings)
     kept_ids = {id(f) for f in findings}
     return LintResult(findings, [r.stack for r in runs], files, runs, dict(suppressed),
-                      {k: v for k, v in thresholds.items() if k in kept_ids})
+                      {k: v for k, v in thresholds.items() if k in kept_ids}, empty_paths)

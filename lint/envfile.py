@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from compose_policy.model import Position
+from compose_policy.readfile import ENV_FILE_LIMIT, read_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
@@ -43,13 +44,30 @@ class EnvFile:
         return f"EnvFile({self.path!r}, {len(self.values)} values)"
 
 
+# Bounds against expansion bombs (ten lines of B=${A}${A}... grow tenfold each): a value
+# may reach 64 KiB, all values of one file together 1 MiB; a line past that is a problem
+# and its key stays unset (unknown to the rules)
+MAX_VALUE = 64 << 10
+MAX_TOTAL = 1 << 20
+
+
+class _TooLarge(Exception):
+    pass
+
+
 def _expand(text: str, values: Dict[str, str]) -> str:
+    grown = [len(text)]
+
     def replace(match: "re.Match[str]") -> str:
         name = match.group("braced") or match.group("named")
         value = values.get(name)
         if not value and match.group("default") is not None:
-            return match.group("default")
-        return value or ""
+            value = match.group("default")
+        value = value or ""
+        grown[0] += len(value)
+        if grown[0] > MAX_VALUE:
+            raise _TooLarge
+        return value
 
     return _VAR.sub(replace, text)
 
@@ -72,6 +90,7 @@ def _double_quoted(body: str) -> Optional[str]:
 
 def parse_env_text(text: str, path: str) -> EnvFile:
     env = EnvFile(path)
+    total = 0
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
@@ -79,23 +98,37 @@ def parse_env_text(text: str, path: str) -> EnvFile:
         match = _LINE.match(line)
         pos = Position(path, number, 1)
         if not match:
-            env.problems.append(EnvFileError(f"not a KEY=value line: {stripped[:60]!r}", pos))
+            # the line itself is not shown: an env file may be a link to any file (a key, a secret)
+            env.problems.append(EnvFileError("not a KEY=value line (its text is not shown)", pos))
             continue
         key, rest = match.group("key"), match.group("rest").strip()
-        if rest.startswith("'"):
-            end = rest.find("'", 1)
-            value = rest[1:end] if end > 0 else rest[1:]
-        elif rest.startswith('"'):
-            body = _double_quoted(rest[1:])
-            value = _expand(body if body is not None else rest[1:], env.values)
-        else:
-            value = re.split(r"\s+#", rest, maxsplit=1)[0].strip()
-            value = _expand(value, env.values)
+        try:
+            value = _value(rest, env.values)
+        except _TooLarge:
+            value = None
+        if value is None or total + len(value) > MAX_TOTAL:
+            env.problems.append(EnvFileError(
+                f"{key}: the value expands to more than {MAX_VALUE >> 10} KiB (or the file's values to more "
+                f"than {MAX_TOTAL >> 20} MiB); left unset (a limit against expansion bombs)", pos))
+            env.values.pop(key, None)
+            continue
+        total += len(value)
         env.values[key] = value
         env.positions[key] = pos
     return env
 
 
+def _value(rest: str, values: Dict[str, str]) -> str:
+    if rest.startswith("'"):
+        end = rest.find("'", 1)
+        return rest[1:end] if end > 0 else rest[1:]
+    if rest.startswith('"'):
+        body = _double_quoted(rest[1:])
+        return _expand(body if body is not None else rest[1:], values)
+    value = re.split(r"\s+#", rest, maxsplit=1)[0].strip()
+    return _expand(value, values)
+
+
 def read_env_file(path: str) -> EnvFile:
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        return parse_env_text(handle.read(), path)
+    """Raises InputError for a file that is not regular, too large or unreadable."""
+    return parse_env_text(read_text(path, ENV_FILE_LIMIT), path)

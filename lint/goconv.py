@@ -23,7 +23,10 @@ def to_int(text: str) -> Any:
     """Go's strconv.Atoi: decimal digits with an optional sign, nothing else."""
     if not _ATOI.fullmatch(text):
         raise ValueError("not an integer")
-    return int(text)
+    value = int(text) if len(text) <= 20 else 1 << 64  # no 4000-digit conversions
+    if not -(1 << 63) <= value < (1 << 63):
+        raise ValueError("out of range for a 64-bit integer")
+    return value
 
 
 def to_float(text: str) -> Any:

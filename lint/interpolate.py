@@ -55,18 +55,54 @@ class Interpolated:
         return f"Interpolated({self.value!r}, unknown={self.unknown}, changed={self.changed})"
 
 
+# Bounds against expansion bombs: one value may grow to 64 KiB, a whole stack's
+# interpolated text to 8 MiB; past that a value is unknown (and reported once)
+MAX_VALUE = 64 << 10
+MAX_TOTAL = 8 << 20
+
+
+class _TooLarge(Exception):
+    pass
+
+
 class Interpolator:
     def __init__(self, env: Mapping[str, str]):
         self.env = env
+        self.produced = 0  # characters substituted so far, for MAX_TOTAL
+        self.exhausted = False
 
     def __call__(self, template: str) -> Interpolated:
         if "$" not in template:
             return Interpolated(template, False, False, template)
+        if self.exhausted:
+            return Interpolated(template, True, True, template)
+        try:
+            return self._interpolate(template)
+        except _TooLarge:
+            if self.produced > MAX_TOTAL:
+                self.exhausted = True
+                raise InvalidTemplate(f"interpolation produced more than {MAX_TOTAL >> 20} MiB of text in this "
+                                      "stack; later values are unknown (a limit against expansion bombs)") from None
+            raise InvalidTemplate(f"{_shown(template)} interpolates to more than {MAX_VALUE >> 10} KiB; "
+                                  "its value is unknown (a limit against expansion bombs)") from None
+
+    def _interpolate(self, template: str) -> Interpolated:
         unknown = False
         invalid = False
         env = self.env
+        grown = [len(template)]
+
+        def substituted(text: str) -> str:
+            grown[0] += len(text)
+            self.produced += len(text)
+            if grown[0] > MAX_VALUE or self.produced > MAX_TOTAL:
+                raise _TooLarge
+            return text
 
         def replace(match: "re.Match[str]") -> str:
+            return substituted(lookup(match))
+
+        def lookup(match: "re.Match[str]") -> str:
             nonlocal unknown, invalid
             if match.group("escaped"):
                 return "$"
@@ -102,11 +138,14 @@ class Interpolator:
 
         result = PATTERN.sub(replace, template)
         if invalid:
-            shown = template if len(template) <= 60 else template[:57] + "..."
-            raise InvalidTemplate(f"invalid template {shown!r}: a lone $ must be written $$")
+            raise InvalidTemplate(f"invalid template {_shown(template)}: a lone $ must be written $$")
         if unknown:
             return Interpolated(template, True, True, result)
         return Interpolated(result, False, result != template, result)
+
+
+def _shown(template: str) -> str:
+    return repr(template if len(template) <= 60 else template[:57] + "...")
 
 
 def has_unresolved(partial: str) -> bool:

@@ -170,8 +170,16 @@ def _split_port(text: str) -> Tuple[str, str, str, str]:
     return ":".join(parts[:-2]), parts[-2], target, proto
 
 
-def short_port(item: Scalar, problems: List[Problem]) -> List[Node]:
-    """``[ip:][published[-end]:]target[-end][/proto]`` -> long-form port mappings."""
+# port mappings one service may expand to: ``1-65535:1-65535`` forty times would be 2.6
+# million nodes; real stacks publish a few dozen ports at most
+MAX_PORTS = 1024
+
+
+def short_port(item: Scalar, problems: List[Problem], room: int = MAX_PORTS) -> List[Node]:
+    """``[ip:][published[-end]:]target[-end][/proto]`` -> long-form port mappings.
+
+    ``room``: how many mappings the service may still expand to (see MAX_PORTS).
+    """
     if isinstance(item.value, bool) or not isinstance(item.value, (str, int)):
         problems.append(Problem("compose", f"invalid port {item.raw!r}", item.pos))
         return []
@@ -187,6 +195,11 @@ def short_port(item: Scalar, problems: List[Problem]) -> List[Node]:
             raise ValueError  # two ranges of different sizes
     except ValueError:
         problems.append(Problem("compose", f"invalid port {text!r}", item.pos))
+        return []
+    count = (host_last - host_first + 1 if published and first == last else 1) * (last - first + 1)
+    if count > room:
+        problems.append(Problem("compose", f"port {text!r} expands to {count} port mappings; compose-policy "
+                                f"reads at most {MAX_PORTS} per service (a limit against hostile input)", item.pos))
         return []
     configs = []
     for offset in range(last - first + 1):
@@ -347,7 +360,7 @@ def normalize_service(service: Mapping, problems: List[Problem],
         long_ports = Sequence(ports.pos)
         for item in ports.items:
             if isinstance(item, Scalar) and item.value is not None and not item.unknown:
-                long_ports.items.extend(short_port(item, problems))
+                long_ports.items.extend(short_port(item, problems, MAX_PORTS - len(long_ports.items)))
             else:
                 long_ports.items.append(item)
         items["ports"] = long_ports

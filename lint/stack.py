@@ -15,6 +15,7 @@ from compose_policy.interpolate import Interpolator
 from compose_policy.merge import merge_services
 from compose_policy.model import Mapping, Position
 from compose_policy.normalize import normalize_service
+from compose_policy.readfile import COMPOSE_FILE_LIMIT, STACK_TEXT_LIMIT, UnreadableFile, read_text
 from compose_policy.record import Record
 from compose_policy.yamlload import Document, Problem, load_document
 
@@ -86,23 +87,26 @@ class Stack(Record):
 
 
 def _read_text(path: str) -> str:
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror or exc}") from None
-    return data.decode("utf-8", errors="replace")
+    return read_text(path, COMPOSE_FILE_LIMIT)
 
 
 def _read_env(path: Optional[str]) -> Optional[EnvFile]:
     if not path:
         return None
-    if not os.path.isfile(path):
+    if not os.path.exists(path):
         raise InputError(f"{path}: env file not found")
+    return read_env_file(path)
+
+
+def _read_recipe_env(path: str, problems: List[Problem]) -> Optional[EnvFile]:
+    """A recipe's own .env or .env.sample; one that cannot be read is a finding, not the end of the run."""
+    if not os.path.exists(path):
+        return None
     try:
         return read_env_file(path)
-    except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror or exc}") from None
+    except UnreadableFile as exc:
+        problems.append(Problem("yaml", f"cannot read the env file: {exc.reason}", Position(path, 1, 1)))
+        return None
 
 
 def build_env(root: str, env_file: Optional[EnvFile], sample: Optional[EnvFile]):
@@ -188,16 +192,28 @@ def resolve_file_set(target: Target, options: LoadOptions, env_file: Optional[En
     return [os.path.normpath(base)] if base else []
 
 
+def _unreadable_stack(target: Target) -> Stack:
+    """A folder the walk could not list: a CP000 finding, never a silent skip."""
+    problem = Problem("yaml", f"cannot read the folder: {target.error}; nothing below it was checked",
+                      Position(target.root, 1, 1))
+    return Stack(target=target, name=target.name, stack_name=STACK_PLACEHOLDER, file_set=[], env={},
+                 env_sources={}, documents={}, texts={}, problems=[problem], valid=False)
+
+
 def load_target(target: Target, options: LoadOptions = LoadOptions()) -> Optional[Stack]:
     """The merged stack of a target, or None for a loose YAML file that is not compose at all."""
     problems: List[Problem] = []
+    if target.kind == "unreadable":
+        return _unreadable_stack(target)
     if target.kind == "recipe":
-        env_path = options.env_file or (os.path.join(target.root, ".env")
-                                        if os.path.isfile(os.path.join(target.root, ".env")) else None)
-        sample_path = os.path.join(target.root, ".env.sample")
-        sample = read_env_file(sample_path) if os.path.isfile(sample_path) else None
-        env_file = _read_env(env_path)
+        sample = _read_recipe_env(os.path.join(target.root, ".env.sample"), problems)
+        if options.env_file:
+            env_file = _read_env(options.env_file)
+        else:
+            env_file = _read_recipe_env(os.path.join(target.root, ".env"), problems)
         file_set = resolve_file_set(target, options, env_file, problems)
+        problems.extend(Problem("yaml", f"cannot read the folder: {why}; its compose files were not checked",
+                                Position(folder, 1, 1)) for folder, why in target.unread)
         to_check = list(dict.fromkeys(file_set + target.overlays))
         name = target.name
     else:
@@ -214,15 +230,20 @@ def load_target(target: Target, options: LoadOptions = LoadOptions()) -> Optiona
 
     documents: Dict[str, Document] = {}
     texts: Dict[str, str] = {}
+    read = 0
     for path in to_check:
         try:
+            if read > STACK_TEXT_LIMIT:  # each file is bounded, and so are all of a stack's together
+                raise UnreadableFile(path, f"not read: the stack's files exceed {STACK_TEXT_LIMIT >> 20} MiB "
+                                     "together (a limit against hostile input)")
             text = _read_text(path)
-        except InputError as exc:
+            read += len(text)
+        except UnreadableFile as exc:
             if target.explicit:
                 raise  # a path the user named: a one-line error, exit 2
             # found while walking a folder: the rest of the fleet is still linted
             texts[path] = ""
-            documents[path] = Document(path, None, [Problem("yaml", f"cannot read the file: {exc}", Position(path, 1, 1))])
+            documents[path] = Document(path, None, [Problem("yaml", f"cannot read the file: {exc.reason}", Position(path, 1, 1))])
             continue
         texts[path] = text
         documents[path] = load_document(text, path, interpolate)

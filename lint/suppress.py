@@ -19,12 +19,16 @@ from compose_policy.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
-    from typing import Dict, FrozenSet, Iterable, Iterator, List, Optional, Set, Tuple
+    from typing import Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 ALL = "ALL"
 MARKER = "compose-policy:"
 _COMMENT = re.compile(r"(?:^|\s)(#\s*compose-policy:(.*))$")
 _KINDS = {"disable": "line", "disable-file": "file"}
+# suppression comments read per file: a bound against hostile input (20000 of them would
+# cost seconds, each finding being checked against each comment); real files have a few
+MAX_DIRECTIVES = 200
+TOO_MANY = f"more than {MAX_DIRECTIVES} suppression comments in this file; the rest are not read"
 
 
 def resolve_token(token: str, rules) -> Optional[str]:
@@ -46,12 +50,12 @@ class Directive(Record):
     _fields = ("pos", "kind", "codes", "unknown", "lines", "reason", "used")
 
     def __init__(self, pos: Position, kind: str, codes: Tuple[str, ...] = (), unknown: Tuple[str, ...] = (),
-                 lines: FrozenSet[int] = frozenset(), reason: str = "", used: Optional[Set[str]] = None):
+                 lines: range = range(0), reason: str = "", used: Optional[Set[str]] = None):
         self.pos = pos
         self.kind = kind  # "line", "file", or "" when the comment could not be read
         self.codes = codes  # resolved: rule codes and/or ALL
         self.unknown = unknown  # tokens that name no rule
-        self.lines = lines  # the lines a "line" directive covers
+        self.lines = lines  # the lines a "line" directive covers (a range: a comment may reach far)
         self.reason = reason
         self.used: Set[str] = set() if used is None else used
 
@@ -79,13 +83,31 @@ def _is_comment_or_blank(line: str) -> bool:
     return not stripped or stripped.startswith("#")
 
 
+def _next_yaml_lines(lines: List[str]) -> List[int]:
+    """For each line index, the index of the first line at or after it that is YAML
+    (neither blank nor a comment); len(lines) when none is left. One pass from the end."""
+    out = [0] * len(lines)
+    following = len(lines)
+    for index in range(len(lines) - 1, -1, -1):
+        if not _is_comment_or_blank(lines[index]):
+            following = index
+        out[index] = following
+    return out
+
+
 def parse_directives(path: str, text: str, rules) -> Iterator[Directive]:
     if MARKER not in text:  # the common case: one substring test per file
         return
     lines = text.splitlines()
+    next_yaml = None
+    count = 0
     for index, line in enumerate(lines):
         if MARKER not in line:
             continue
+        count += 1
+        if count > MAX_DIRECTIVES:
+            yield Directive(Position(path, index + 1, 1), "", reason=TOO_MANY)
+            return
         match = _COMMENT.search(line)
         if match is None:
             continue
@@ -99,15 +121,15 @@ def parse_directives(path: str, text: str, rules) -> Iterator[Directive]:
             yield Directive(pos, "", reason=reason.strip())
             continue
         resolved = [(t, resolve_token(t, rules)) for t in tokens]
-        covered = {number, number + 1}
+        last = number + 1
         if line.lstrip().startswith("#"):  # a comment line: reaches down to the next YAML line
-            follow = index + 1
-            while follow < len(lines) and _is_comment_or_blank(lines[follow]):
-                follow += 1
-            covered.update(range(number + 1, follow + 2))
+            if next_yaml is None:
+                next_yaml = _next_yaml_lines(lines)
+            follow = next_yaml[index + 1] if index + 1 < len(lines) else len(lines)
+            last = max(last, follow + 1)
         yield Directive(
             pos, kind, codes=tuple(dict.fromkeys(c for _, c in resolved if c)),
-            unknown=tuple(t for t, c in resolved if c is None), lines=frozenset(covered),
+            unknown=tuple(t for t, c in resolved if c is None), lines=range(number, last + 1),
             reason=reason.strip(),
         )
 
@@ -129,7 +151,7 @@ class Suppressions:
     def __init__(self, stack, rules):
         self.stack = stack
         self.directives: List[Directive] = []
-        self.by_line: Dict[str, Dict[int, List[Directive]]] = {}
+        self.by_line: Dict[str, List[Directive]] = {}  # at most MAX_DIRECTIVES per file
         self.by_file: Dict[str, List[Directive]] = {}
         for path, text in stack.texts.items():
             for directive in parse_directives(path, text, rules):
@@ -137,9 +159,7 @@ class Suppressions:
                 if directive.kind == "file":
                     self.by_file.setdefault(path, []).append(directive)
                 elif directive.kind == "line":
-                    per_line = self.by_line.setdefault(path, {})
-                    for number in directive.lines:
-                        per_line.setdefault(number, []).append(directive)
+                    self.by_line.setdefault(path, []).append(directive)
         self.services: Dict[str, List[ServiceIgnore]] = {}
         for service in stack.services.values():
             for entry in service_ignores(service, rules):
@@ -148,8 +168,11 @@ class Suppressions:
     def match(self, finding: Finding) -> Optional[str]:
         """How the finding is suppressed (inline, file, service) or None; marks what matched."""
         how = None
-        for directive in self.by_line.get(finding.path, {}).get(finding.line, ()):
-            token = directive.covers(finding.rule)
+        line, rule = finding.line, finding.rule
+        for directive in self.by_line.get(finding.path, ()):
+            if line not in directive.lines or (rule not in directive.codes and ALL not in directive.codes):
+                continue
+            token = directive.covers(rule)
             if token:
                 directive.used.add(token)
                 how = how or "inline"
@@ -179,7 +202,8 @@ class Suppressions:
             if d.pos.path not in files:
                 continue
             if not d.kind:
-                yield d.pos, "not a suppression comment: expected disable=CODES or disable-file=CODES", None
+                yield d.pos, (d.reason if d.reason == TOO_MANY else
+                              "not a suppression comment: expected disable=CODES or disable-file=CODES"), None
                 continue
             for token in d.unknown:
                 yield d.pos, f"suppression names no known rule: {token!r}", None

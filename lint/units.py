@@ -11,6 +11,7 @@ if TYPE_CHECKING:  # names for annotations only: importing typing slows every li
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 _GO_DECIMAL = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
+MAX_DURATION = ((1 << 63) - 1) / 1e9  # seconds in Go's largest time.Duration
 _BYTE_UNIT = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
 
 
@@ -35,6 +36,8 @@ def parse_duration(text: Any) -> float:
         pos = match.end()
     if pos != len(s):
         raise ValueError(f"{text!r} is not a valid duration (like 30s, 1m30s, 500ms)")
+    if total > MAX_DURATION:  # Go counts nanoseconds in an int64: about 292 years
+        raise ValueError(f"{text!r} is out of range for a duration (at most 2562047h47m16s)")
     return sign * total
 
 

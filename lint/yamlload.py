@@ -143,6 +143,110 @@ def resolve_plain(text: str) -> Any:
     return text
 
 
+# Bounds against hostile input. Nesting: each level costs a few Python frames in every tree
+# walk (building, normalizing, merging); no compose file nests beyond a dozen levels.
+MAX_DEPTH = 100
+# Aliases: go-yaml's own limit, so that what docker refuses as "excessive aliasing" (an
+# alias bomb: a 1 KB file that expands to billions of nodes) is refused here too
+_ALIAS_RATIO_LOW, _ALIAS_RATIO_HIGH = 400_000, 4_000_000
+_SATURATE = 1 << 40  # expanded sizes stop growing here: no big integers from a bomb
+
+
+def _allowed_alias_ratio(decoded: int) -> float:
+    """go-yaml v3 decode.go allowedAliasRatio: 99% for small documents, down to 10%."""
+    if decoded <= _ALIAS_RATIO_LOW:
+        return 0.99
+    if decoded >= _ALIAS_RATIO_HIGH:
+        return 0.10
+    return 0.99 - 0.89 * (decoded - _ALIAS_RATIO_LOW) / (_ALIAS_RATIO_HIGH - _ALIAS_RATIO_LOW)
+
+
+# libyaml's anchor names: ASCII letters, digits, "_" and "-" (``&a:`` is the anchor "a")
+_ANCHOR = re.compile(r"(?:^|[\s\[{,])&([0-9A-Za-z_-]+)")
+_ALIAS = re.compile(r"(?:^|[\s\[{,])\*([0-9A-Za-z_-]+)")
+
+
+def _may_alias(text: str) -> bool:
+    """Whether the text may hold an alias of an anchor it defines (a superset: a ``*x`` in
+    a quoted string counts too)."""
+    if "*" not in text or "&" not in text:
+        return False
+    anchors = set(_ANCHOR.findall(text))
+    return bool(anchors) and any(name in anchors for name in _ALIAS.findall(text))
+
+
+def _children(node) -> list:
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    return []
+
+
+def graph_problem(root, path: str) -> Optional[Problem]:
+    """A composed document that cannot be walked safely: an anchor that contains itself,
+    nesting deeper than MAX_DEPTH, or excessive aliasing. One iterative pass, each node
+    once, so that the check itself cannot blow up."""
+    size: dict = {}  # id -> expanded node count (aliases expanded), once finished
+    height: dict = {}
+    refs: dict = {}  # id -> how often the node is referenced: more than once means aliased
+    nodes: dict = {}
+    on_path = set()
+    scalar_type = yaml.ScalarNode
+    stack = [(root, 1, None)]
+    while stack:
+        node, depth, children = stack.pop()
+        key = id(node)
+        if children is not None:  # all children done: this node's totals
+            total, tallest = 1, 0
+            for child in children:
+                child_key = id(child)
+                total += size[child_key]
+                if height[child_key] > tallest:
+                    tallest = height[child_key]
+            size[key] = total if total < _SATURATE else _SATURATE
+            height[key] = tallest + 1
+            on_path.discard(key)
+            continue
+        refs[key] = refs.get(key, 0) + 1
+        if key in size:  # seen before: an alias
+            if depth + height[key] - 1 > MAX_DEPTH:
+                return _too_deep(path, node)
+            continue
+        if key in on_path:
+            return Problem("yaml", "an anchor's value contains an alias of itself; docker refuses the file",
+                           _pos(path, node.start_mark))
+        nodes[key] = node
+        if type(node) is scalar_type:
+            size[key] = height[key] = 1
+            continue
+        if depth > MAX_DEPTH:
+            return _too_deep(path, node)
+        children = _children(node)
+        on_path.add(key)
+        stack.append((node, depth, children))
+        stack.extend((child, depth + 1, None) for child in reversed(children))
+    decoded = size[id(root)]
+    aliased = decoded - len(size)
+    if aliased > 100 and decoded > 1000 and aliased / decoded > _allowed_alias_ratio(decoded):
+        # the likeliest culprit: the aliased node that adds the most nodes
+        worst = max((k for k, count in refs.items() if count > 1), key=lambda k: size[k] * (refs[k] - 1))
+        return Problem("yaml", f"excessive aliasing: the anchors expand to {decoded} nodes from {len(size)}; "
+                       "docker refuses the file (an alias bomb?)", _pos(path, nodes[worst].start_mark))
+    return None
+
+
+class _TooDeep(Exception):
+    def __init__(self, problem: Problem):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def _too_deep(path: str, node) -> Problem:
+    return Problem("yaml", f"nested deeper than {MAX_DEPTH} levels; compose-policy does not read such a file "
+                   "(a limit against hostile input)", _pos(path, node.start_mark))
+
+
 def _pos(path: str, mark) -> Position:
     return Position(path, mark.line + 1, mark.column + 1)
 
@@ -154,21 +258,23 @@ class _Builder:
         self.problems: List[Problem] = []
         self.memo: dict = {}
 
-    def build(self, node) -> Node:
+    def build(self, node, depth: int = 1) -> Node:
         # anchors/aliases share the composed node object: share our node too
         key = id(node)
         if key in self.memo:
             return self.memo[key]
         if isinstance(node, yaml.ScalarNode):
             result = self.scalar(node)
+        elif depth > MAX_DEPTH:  # without aliases this is the only walk that sees the depth
+            raise _TooDeep(_too_deep(self.path, node))
         elif isinstance(node, yaml.SequenceNode):
             result = Sequence(_pos(self.path, node.start_mark))
             self.memo[key] = result
-            result.items = [self.build(child) for child in node.value]
+            result.items = [self.build(child, depth + 1) for child in node.value]
         else:
             result = Mapping(_pos(self.path, node.start_mark))
             self.memo[key] = result
-            self.mapping(node, result)
+            self.mapping(node, result, depth)
         self.memo[key] = result
         return result
 
@@ -189,7 +295,7 @@ class _Builder:
         # an unknown value keeps the known substitutions: a label key stays readable
         return Scalar(result.best, pos, raw=text, unknown=result.unknown, interpolated=result.changed)
 
-    def mapping(self, node, into: Mapping) -> None:
+    def mapping(self, node, into: Mapping, depth: int = 1) -> None:
         merges = []
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode) and key_node.value == "<<" and not key_node.style:
@@ -210,7 +316,7 @@ class _Builder:
                 self.problems.append(Problem(
                     "yaml", f'mapping key "{key}" already defined at line {first.line}; '
                     "docker stack deploy rejects this file", key_pos))
-            into.items[key] = self.build(value_node)
+            into.items[key] = self.build(value_node, depth + 1)
             into.key_pos[key] = key_pos
         # merge keys (<<): explicit keys win, earlier merge sources win over later ones
         for source in merges:
@@ -220,7 +326,7 @@ class _Builder:
                                              "mappings", _pos(self.path, source.start_mark)))
                 continue
             for src in sources:
-                built = self.build(src)
+                built = self.build(src, depth)
                 for key, value in built.items.items():
                     if key not in into.items:
                         into.items[key] = value
@@ -261,9 +367,17 @@ def load_document(text: str, path: str,
         loader.dispose()
     problems = []
     root = None
+    # an anchor that contains itself, or an alias bomb, needs an alias of a defined anchor:
+    # the graph check is for those files only, the others pay a text search
+    unsafe = graph_problem(node, path) if node is not None and _may_alias(text) else None
+    if unsafe is not None:
+        return Document(path, None, [unsafe])
     if node is not None:
         builder = _Builder(path, interpolate)
-        root = builder.build(node)
+        try:
+            root = builder.build(node)
+        except _TooDeep as exc:
+            return Document(path, None, [exc.problem])
         problems = builder.problems
     if later is not None:
         problems.append(Problem("compose", "the file holds several YAML documents; docker reads only the "

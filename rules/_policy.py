@@ -7,6 +7,7 @@ so each rule can decline to judge them.
 
 from __future__ import annotations
 
+from compose_policy.goconv import to_float, to_int
 from compose_policy.model import Mapping, Node, Position, Scalar, Sequence
 from compose_policy.record import Record
 from compose_policy.units import format_duration, try_bytes, try_duration
@@ -197,7 +198,7 @@ def number_value(node: Optional[Node], integer: bool = False) -> Optional[float]
         if not node.interpolated:
             return None  # a quoted literal: "must be a integer"
         try:
-            value = int(value.strip()) if integer else float(value.strip())
+            value = to_int(value.strip()) if integer else to_float(value.strip())
         except ValueError:
             return None
     if not isinstance(value, (int, float)) or (integer and isinstance(value, float)):
@@ -267,7 +268,7 @@ def replicas(service) -> Replicas:
     value = node.value if isinstance(node, Scalar) else None
     if isinstance(value, str):
         try:
-            value = int(value.strip())
+            value = to_int(value.strip())
         except ValueError:
             value = None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:

@@ -7,7 +7,11 @@ class InvalidYaml(Rule):
 
     ## What it does
     Reports a YAML syntax error, or a mapping key written twice, at the line where the
-    parser stopped.
+    parser stopped; an anchor that contains itself or excessive aliasing (an alias bomb),
+    both of which docker refuses too; and a file or folder that cannot be read at all
+    (permissions, not a regular file, past a size limit: see docs/security.md). CP000
+    runs whatever `--select` says and cannot be ignored: a file that cannot be read is
+    never "All clear".
 
     ## Why is this bad
     `docker stack deploy` refuses the whole stack when one file does not parse, and it

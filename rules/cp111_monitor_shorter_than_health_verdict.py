@@ -3,7 +3,7 @@ import math
 from compose_policy.model import Applicability, Fix, Severity
 from compose_policy.rule import Rule
 from compose_policy.rules._policy import absence_position, failure_action, healthcheck, monitor, seconds_text
-from compose_policy.units import format_duration
+from compose_policy.units import MAX_DURATION, format_duration
 
 
 class MonitorShorterThanHealthVerdict(Rule):
@@ -73,7 +73,7 @@ class MonitorShorterThanHealthVerdict(Rule):
         verdict = health.verdict_seconds()
         if window.value >= verdict:
             return
-        needed = format_duration(math.ceil(verdict))
+        needed = format_duration(math.ceil(min(verdict, MAX_DURATION)))
         written = "monitor" if window.explicit else "monitor (swarm's default)"
         message = (f"{written} {seconds_text(window.value)} is shorter than the healthcheck's unhealthy "
                    f"verdict: interval {seconds_text(health.interval.value)} x retries "
@@ -83,6 +83,7 @@ class MonitorShorterThanHealthVerdict(Rule):
         why = (f"{self.code} {self.name}: a healthcheck needs {seconds_text(verdict)} to declare a task "
                f"unhealthy; a monitor of {seconds_text(window.value)} stops watching before that")
         at = window.node if window.explicit else absence_position(service, "deploy", "update_config")
-        yield self.finding(at, message, service,
-                           fix=Fix(service.name, ("deploy", "update_config", "monitor"), needed, why,
-                                   Applicability.UNSAFE))
+        # past Go's largest duration no monitor can be written: docker would refuse it
+        fix = (Fix(service.name, ("deploy", "update_config", "monitor"), needed, why, Applicability.UNSAFE)
+               if verdict <= MAX_DURATION else None)
+        yield self.finding(at, message, service, fix=fix)

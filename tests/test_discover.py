@@ -4,6 +4,7 @@ import pytest
 
 from compose_policy.discover import discover
 from compose_policy.errors import InputError
+from compose_policy.readfile import UnreadableFile
 from compose_policy.stack import LoadOptions, load_target
 
 BASE = 'version: "3.8"\nservices:\n  app:\n    image: nginx:1.27\n'
@@ -132,7 +133,7 @@ def test_a_dangling_link_is_skipped_and_an_unreadable_overlay_is_a_finding(tmp_p
 
     def refuse(path):
         if path.endswith("compose.locked.yml"):
-            raise InputError(f"{path}: Permission denied")
+            raise UnreadableFile(path, "Permission denied")
         return real(path)
 
     monkeypatch.setattr(stack_module, "_read_text", refuse)

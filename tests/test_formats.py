@@ -47,8 +47,8 @@ def test_sarif_is_valid_and_carries_rule_metadata(cli, fleet, monkeypatch):
     jsonschema.Draft4Validator(schema, format_checker=jsonschema.FormatChecker()).validate(log)
     [run] = log["runs"]
     rules = run["tool"]["driver"]["rules"]
-    assert [r["id"] for r in rules] == ["CP101", "CP105"]
-    cp101 = rules[0]
+    assert [r["id"] for r in rules] == ["CP000", "CP001", "CP101", "CP105"]  # the input rules always run
+    cp101 = rules[2]
     assert cp101["name"] == "start-first-heavy-rollback"
     assert cp101["shortDescription"]["text"] == all_rules()["CP101"].summary()
     assert cp101["fullDescription"]["text"].startswith("Flags a service whose `deploy.update_config`")
@@ -56,7 +56,7 @@ def test_sarif_is_valid_and_carries_rule_metadata(cli, fleet, monkeypatch):
     assert cp101["helpUri"] == "https://example.org/compose-policy/docs/rules/CP101.md"
     assert all(urlparse(r["helpUri"]).scheme == "https" for r in rules)  # SARIF wants absolute URIs
     assert cp101["defaultConfiguration"]["level"] == "error"
-    assert rules[1]["defaultConfiguration"]["level"] == "note"
+    assert rules[3]["defaultConfiguration"]["level"] == "note"
     results = {(r["ruleId"], r["properties"]["service"]): r for r in run["results"]}
     heavy = results[("CP101", "app")]
     assert rules[heavy["ruleIndex"]]["id"] == "CP101" and heavy["level"] == "error"
@@ -112,7 +112,8 @@ def test_junit_one_suite_per_stack_one_case_per_rule(cli, fleet):
     assert set(suites) == {"shop", "blog"}
     shop = suites["shop"]
     cases = {c.get("name"): c for c in shop.findall("testcase")}
-    assert set(cases) == {"CP101 start-first-heavy-rollback", "CP105 start-first-unreserved"}
+    assert set(cases) == {"CP000 invalid-yaml", "CP001 invalid-compose",  # the input rules always run
+                          "CP101 start-first-heavy-rollback", "CP105 start-first-unreserved"}
     failure = cases["CP101 start-first-heavy-rollback"].find("failure")
     assert failure is not None and failure.get("type") == "error"
     assert failure.get("message").startswith("1 finding: start-first on a memory-heavy service")
@@ -120,9 +121,9 @@ def test_junit_one_suite_per_stack_one_case_per_rule(cli, fleet):
     # info is below the default fail-on: the case passes and lists the finding
     info = cases["CP105 start-first-unreserved"]
     assert info.find("failure") is None and "(web)" in info.find("system-out").text
-    assert (shop.get("tests"), shop.get("failures")) == ("2", "1")
-    assert (suites["blog"].get("tests"), suites["blog"].get("failures")) == ("2", "0")
-    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("4", "1", "0")
+    assert (shop.get("tests"), shop.get("failures")) == ("4", "1")
+    assert (suites["blog"].get("tests"), suites["blog"].get("failures")) == ("4", "0")
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("8", "1", "0")
     # with fail-on info the info finding fails too
     root = ET.fromstring(cli("lint", "fleet", *SELECT, "--format", "junit", "--fail-on", "info").stdout)
     assert root.get("failures") == "2"

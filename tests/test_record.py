@@ -39,4 +39,4 @@ def test_findings_compare_by_value_are_unhashable_and_get_their_own_extra():
 
 def test_hidden_fields_stay_out_of_the_repr():
     result = LintResult([], [], 0, thresholds={1: Severity.INFO})
-    assert repr(result) == "LintResult(findings=[], stacks=[], files=0, runs=[], suppressed_by={})"
+    assert repr(result) == "LintResult(findings=[], stacks=[], files=0, runs=[], suppressed_by={}, empty_paths=[])"

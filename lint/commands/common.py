@@ -23,7 +23,9 @@ def split_codes(values: Tuple[str, ...]) -> List[str]:
 
 
 def fail(message: str) -> "NoReturn":  # noqa: F821
-    echo(f"compose-policy: error: {message}", err=True)
+    from compose_policy.formats.escape import printable  # a path may hold a newline: one line still
+
+    echo(f"compose-policy: error: {printable(message)}", err=True)
     sys.exit(2)
 
 

@@ -95,6 +95,10 @@ def run_lint(paths, formats, outputs, select, ignore, fail_on, config_file, no_c
         result = lint_paths(list(paths) or ["."], options)
     except KeyError as exc:
         fail(f"unknown rule code or name: {exc.args[0]}")
+    for empty in result.empty_paths:
+        from compose_policy.formats.escape import printable
+
+        echo(f"compose-policy: warning: no compose files found under {printable(empty)}", err=True)
     if write_baseline:
         from compose_policy.baseline import write_baseline as write
 

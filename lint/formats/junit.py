@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from compose_policy.formats.escape import printable, xml_safe
 from compose_policy.registry import all_rules
 
 
 def _line(finding) -> str:
-    service = f" ({finding.service})" if finding.service else ""
-    return f"{finding.path}:{finding.line}:{finding.column}: [{finding.severity}] {finding.message}{service}"
+    # one line per finding, whatever a path, service name or message holds
+    service = f" ({printable(finding.service)})" if finding.service else ""
+    return (f"{printable(finding.path)}:{finding.line}:{finding.column}: [{finding.severity}] "
+            f"{printable(finding.message)}{service}")
 
 
 def testsuite(run, result, classes) -> ET.Element:
-    suite = ET.Element("testsuite", name=run.stack.name)
+    stack_name = xml_safe(run.stack.name)  # a name is data: XML 1.0 cannot carry every character
+    suite = ET.Element("testsuite", name=stack_name)
     by_rule = {}
     for finding in run.findings:
         by_rule.setdefault(finding.rule, []).append(finding)
@@ -28,7 +32,7 @@ def testsuite(run, result, classes) -> ET.Element:
     for code in codes:
         rule = classes.get(code)
         title = f"{code} {rule.name}" if rule is not None else code
-        case = ET.SubElement(suite, "testcase", name=title, classname=f"compose-policy.{run.stack.name}")
+        case = ET.SubElement(suite, "testcase", name=title, classname=f"compose-policy.{stack_name}")
         findings = by_rule.get(code, [])
         if not findings and not run.stack.valid and rule is not None and not rule.reported_by_engine:
             skipped += 1  # the stack could not be read: this rule never looked at it
@@ -39,7 +43,8 @@ def testsuite(run, result, classes) -> ET.Element:
             failures += 1
             first = failing[0]
             count = f"{len(failing)} finding{'s' if len(failing) != 1 else ''}"
-            failure = ET.SubElement(case, "failure", message=f"{count}: {first.message}", type=str(first.severity))
+            failure = ET.SubElement(case, "failure", message=f"{count}: {printable(first.message)}",
+                                    type=str(first.severity))
             failure.text = "\n".join(_line(f) for f in failing)
         rest = [f for f in findings if not result.fails(f)]
         if rest:

@@ -63,7 +63,7 @@ def artifact_location(path: str, root: str) -> dict:
     relative = os.path.relpath(absolute, root)
     if relative.startswith(".."):
         return {"uri": pathlib.Path(absolute).as_uri()}
-    return {"uri": quote(relative.replace(os.sep, "/")), "uriBaseId": BASE_ID}
+    return {"uri": quote(relative.replace(os.sep, "/"), errors="surrogateescape"), "uriBaseId": BASE_ID}
 
 
 def result_object(finding, rule_index: Optional[int], root: str) -> dict:

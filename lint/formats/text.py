@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from compose_policy.formats.escape import printable
+
 # ANSI codes as click.style writes them (red, yellow, cyan): importing click would cost a
 # pre-commit hook more than the lint itself
 _COLOURS = {"error": 31, "warning": 33, "info": 36}
@@ -21,20 +23,21 @@ def render(result, color: bool = False, statistics: bool = False, **_) -> str:
     lines = []
     for f in result.findings:
         sev = str(f.severity)
-        location = f"{f.path}:{f.line}:{f.column}:"
+        location = f"{printable(f.path)}:{f.line}:{f.column}:"
         code = f"{f.rule} [{sev}]"
         if color:
             location = _bold(location)
             code = _bold(code, _COLOURS[sev])
-        service = f" ({f.service})" if f.service else ""
-        lines.append(f"{location} {code} {f.message}{service}")
+        service = f" ({printable(f.service)})" if f.service else ""
+        lines.append(f"{location} {code} {printable(f.message)}{service}")
     counts = result.counts()
     total = len(result.findings)
     stacks, files = _plural(len(result.stacks), "stack"), _plural(result.files, "file")
     summary = (f"Found {_plural(total, 'finding')} "
                f"({counts['error']} error, {counts['warning']} warning, {counts['info']} info) "
                f"in {stacks}, {files}."
-               if total else f"All clear: {stacks}, {files} checked.")
+               if total else f"All clear: {stacks}, {files} checked." if result.stacks
+               else "No compose files found: nothing checked.")
     if result.suppressed:
         summary = summary[:-1] + f"; {result.suppressed} suppressed."
     if statistics and total:
