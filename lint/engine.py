@@ -11,12 +11,11 @@ import os
 from collections import Counter
 
 from compose_policy.config import Config, ConfigResolver
-from compose_policy.discover import discover
 from compose_policy.model import Finding, Severity
 from compose_policy.record import Record
 from compose_policy.registry import all_rules, match_codes
 from compose_policy.rule import Rule, RuleContext
-from compose_policy.stack import LoadOptions, Stack, load_target
+from compose_policy.stack import LoadOptions, Stack, load_target, stack_targets
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
@@ -291,7 +290,7 @@ def lint_paths(paths: Sequence[str], options: LintOptions,
     files = 0
     suppressed: Counter = Counter()
     for path in paths:
-        for target in discover(path):
+        for target in stack_targets(path, options.load):
             config = resolver.for_folder(target.root)
             profile = profiles.get(id(config))
             if profile is None:
