@@ -220,7 +220,8 @@ def problem_findings(stack: Stack, rules: Dict[str, Rule]) -> Iterable[Finding]:
         rule = rules.get(code)
         if rule is not None:
             yield Finding(rule=code, name=rule.name, severity=rule.effective_severity,
-                          message=problem.message, pos=problem.pos, recipe=stack.recipe)
+                          message=problem.message, pos=problem.pos, recipe=stack.recipe,
+                          detail=getattr(problem, "detail", None))
 
 
 def _unused_findings(suppressions, stack: Stack, plan: StackPlan) -> Iterable[Finding]:

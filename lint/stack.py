@@ -16,6 +16,7 @@ from compose_policy.merge import merge_services
 from compose_policy.model import Mapping, Position
 from compose_policy.normalize import normalize_service
 from compose_policy.record import Record
+from compose_policy.validate import validate_document, version_mismatches
 from compose_policy.yamlload import Document, Problem, load_document
 
 TYPE_CHECKING = False
@@ -171,13 +172,14 @@ def looks_like_compose(doc: Document) -> bool:
     return all(key in COMPOSE_TOP_LEVEL or key.startswith("x-") for key in root.items)
 
 
-def _services_of(doc: Document, env: Optional[Dict[str, str]] = None) -> Dict[str, Mapping]:
+def _services_of(doc: Document, env: Optional[Dict[str, str]] = None,
+                 problems: Optional[List[Problem]] = None) -> Dict[str, Mapping]:
     services = doc.root.get("services") if isinstance(doc.root, Mapping) else None
     out: Dict[str, Mapping] = {}
     if isinstance(services, Mapping):
         for name, node in services.items.items():
             if isinstance(node, Mapping):
-                out[name] = normalize_service(node, doc.problems, env)
+                out[name] = normalize_service(node, doc.problems if problems is None else problems, env)
             else:
                 out[name] = Mapping(node.pos)
     return out
@@ -297,11 +299,21 @@ def load_target(target: Target, options: LoadOptions = LoadOptions()) -> Optiona
     for path in to_check:
         doc = documents[path]
         ok = _validate_compose(doc, target.explicit)
+        refused = False
+        if ok and not any(p.kind == "yaml" for p in doc.problems):
+            refusals = validate_document(doc)  # what docker's schema refuses, with its reason
+            doc.problems.extend(refusals)
+            refused = bool(refusals)
         if path in file_set:
             if not ok or any(p.kind == "yaml" and "already defined" not in p.message for p in doc.problems):
                 valid = False
                 continue
-            merged = merge_services(merged, _services_of(doc, env))
+            # still merged, so the rules judge the rest; docker's reason already stands for the file
+            merged = merge_services(merged, _services_of(doc, env, [] if refused else None))
+    mismatched = version_mismatches([documents[p] for p in file_set if p in documents])
+    if mismatched:
+        problems.extend(mismatched)
+        valid = False
     for doc in documents.values():
         problems.extend(doc.problems)
 

@@ -94,7 +94,7 @@ def test_rules_lists_the_catalogue_and_explain_prints_the_docs(cli):
 
 def test_config_prints_the_merged_stack(cli, write, tmp_path):
     write("r/compose.yml", HEAVY)
-    write("r/compose.fix.yml", "services:\n  app:\n    deploy:\n      update_config:\n        order: stop-first\n")
+    write("r/compose.fix.yml", "version: \"3.8\"\nservices:\n  app:\n    deploy:\n      update_config:\n        order: stop-first\n")
     result = cli("config", tmp_path / "r", "-c", "compose.yml", "-c", "compose.fix.yml", "--format", "json")
     data = json.loads(result.output)
     assert data["services"]["app"]["deploy"]["update_config"] == {

@@ -14,7 +14,8 @@ services:
         order: start-first
 """
 # with BASE: start-first + 2G + rollback, CP101's case, but in neither file alone
-PROD = """services:
+PROD = """version: "3.8"
+services:
   app:
     deploy:
       update_config:
@@ -136,6 +137,13 @@ def test_config_refuses_a_missing_compose_file_entry(cli, write, tmp_path):
     assert "compose.gone.yml" in result.output and result.output.strip().count("\n") == 0
 
 
+def test_config_refuses_what_lint_reports_as_cp001(cli, write, tmp_path):
+    write("r/compose.yml", BASE.replace("    deploy:", "    environment: 5\n    deploy:"))
+    result = cli("config", tmp_path / "r")
+    assert result.exit_code == 2
+    assert "environment" in result.output
+
+
 def test_config_ignores_problems_of_overlays_outside_the_file_set(cli, write, tmp_path):
     write("r/compose.yml", BASE)
     write("r/compose.broken.yml", "services: [\n")
@@ -151,3 +159,11 @@ def test_walk_leaves_ci_files_and_ansible_vars_alone(cli, write, tmp_path):
     write("repo/group_vars/all.yml", "services:\n  web:\n    port: 80\nusers: [a]\n")
     result = cli("lint", tmp_path / "repo", "--format", "json")
     assert json.loads(result.output)["findings"] == []
+
+
+def test_walk_judges_a_file_that_reads_as_compose_whatever_its_name(cli, write, tmp_path):
+    write("repo/prod.yml", 'version: "3.8"\nservices:\n  app:\n    image: x:1\n    hotsname: a\n')
+    write("repo/ops/docker-stack.yml", "services:\n  - app\n")  # a compose name: broken, reported
+    result = cli("lint", tmp_path / "repo", "--format", "json")
+    found = {(os.path.basename(f["path"]), f["rule"]) for f in json.loads(result.output)["findings"]}
+    assert found == {("prod.yml", "CP001"), ("docker-stack.yml", "CP001")}
