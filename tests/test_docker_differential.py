@@ -645,3 +645,24 @@ def _sample_for(keys) -> object:
     if last == "target" and "build" in keys:
         return "x"
     return samples.get(last, "x")
+
+
+def test_docker_appends_an_overlays_healthcheck_test_and_constraints(tmp_path, docker_cli):
+    """What CP120 says of docker's merge, seen in docker's own output."""
+    (tmp_path / "compose.yml").write_text(
+        'version: "3.8"\nservices:\n  app:\n    image: x:1\n    healthcheck:\n      test: ["CMD", "true"]\n'
+        '    deploy:\n      placement:\n        constraints: [node.role == manager]\n')
+    (tmp_path / "compose.o.yml").write_text(
+        'version: "3.8"\nservices:\n  app:\n    healthcheck:\n      test: ["CMD", "wget", "http://x"]\n'
+        '    deploy:\n      placement:\n        constraints: [node.role == worker]\n')
+    code, out, err = run_docker(docker_cli, str(tmp_path), ("compose.yml", "compose.o.yml"), {})
+    assert code == 0, err
+    app = yaml.safe_load(out)["services"]["app"]
+    assert app["healthcheck"]["test"] == ["CMD", "true", "CMD", "wget", "http://x"]
+    assert app["deploy"]["placement"]["constraints"] == ["node.role == manager", "node.role == worker"]
+    combo = Combo("cp120", str(tmp_path), ("compose.yml", "compose.o.yml"), True)
+    stack = load_ours(combo)
+    assert stack.services["app"].node.plain()["healthcheck"]["test"] == app["healthcheck"]["test"]
+    result = lint_paths([str(tmp_path)], LintOptions(select=["CP120"], load=LoadOptions(
+        compose_files=combo.files)))
+    assert sorted(f.rule for f in result.findings) == ["CP120", "CP120"]
