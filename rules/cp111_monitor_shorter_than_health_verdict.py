@@ -76,13 +76,14 @@ class MonitorShorterThanHealthVerdict(Rule):
         needed = format_duration(math.ceil(verdict))
         written = "monitor" if window.explicit else "monitor (swarm's default)"
         message = (f"{written} {seconds_text(window.value)} is shorter than the healthcheck's unhealthy "
-                   f"verdict: interval {seconds_text(health.interval.value)} x retries "
+                   "verdict")
+        detail = (f"interval {seconds_text(health.interval.value)} x retries "
                    f"{health.retries.value} + timeout {seconds_text(health.timeout.value)} = "
                    f"{seconds_text(verdict)}; a new version that turns unhealthy after readiness never "
                    f"triggers failure_action: {action.value}")
         why = (f"{self.code} {self.name}: a healthcheck needs {seconds_text(verdict)} to declare a task "
                f"unhealthy; a monitor of {seconds_text(window.value)} stops watching before that")
         at = window.node if window.explicit else absence_position(service, "deploy", "update_config")
-        yield self.finding(at, message, service,
+        yield self.finding(at, message, service, detail=detail,
                            fix=Fix(service.name, ("deploy", "update_config", "monitor"), needed, why,
                                    Applicability.UNSAFE))

@@ -29,7 +29,10 @@ def test_finding_exits_1_with_the_documented_line_format(cli, write, tmp_path):
     [first] = [line for line in result.output.splitlines() if " CP101 " in line]
     assert first.startswith(f"{path}:8:16: CP101 [error] ")
     assert first.endswith("(app)")
-    assert "discourse/discourse" in first
+    assert len(first) - len(f"{path}:8:16: ") < 120  # the problem first, in one short line
+    [finding] = [f for f in json.loads(cli("lint", tmp_path / "r", "--format", "json").output)["findings"]
+                 if f["rule"] == "CP101"]
+    assert finding["message"] in first and "discourse/discourse" in finding["detail"]
 
 
 def test_fail_on_threshold(cli, write, tmp_path):

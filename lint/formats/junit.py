@@ -15,7 +15,7 @@ from compose_policy.registry import all_rules
 
 def _line(finding) -> str:
     service = f" ({finding.service})" if finding.service else ""
-    return f"{finding.path}:{finding.line}:{finding.column}: [{finding.severity}] {finding.message}{service}"
+    return f"{finding.path}:{finding.line}:{finding.column}: [{finding.severity}] {finding.full_message}{service}"
 
 
 def testsuite(run, result, classes) -> ET.Element:
