@@ -119,16 +119,43 @@ def _shown(path: Tuple[str, ...]) -> str:
     return ".".join(path) if path else "(root)"
 
 
+_KEY_BUDGET = 2000  # nodes read to compare two list items; a bigger item counts as unique
+
+
 def _plain_key(node: Node):
-    """A list item as docker compares items for uniqueness."""
-    return repr(node.plain())
+    """A list item as docker compares items for uniqueness, or None when it is too big to say.
+
+    Walked with a budget and no recursion: an alias bomb or a deep nest costs at most the budget.
+    """
+    parts: list = []
+    stack = [node]
+    budget = _KEY_BUDGET
+    while stack:
+        budget -= 1
+        if budget < 0:
+            return None
+        current = stack.pop()
+        if isinstance(current, Scalar):
+            parts.append(("s", _kind(current.value), current.value))
+        elif isinstance(current, Mapping):
+            parts.append(("m", len(current.items)))
+            for key in sorted(current.items, reverse=True):
+                stack.append(current.items[key])
+                stack.append(Scalar(key, current.pos))
+        elif isinstance(current, Sequence):
+            parts.append(("l", len(current.items)))
+            stack.extend(reversed(current.items))
+    return tuple(parts)
 
 
 class _Validator:
-    def __init__(self, version: str):
+    def __init__(self, version: str, matches: Optional[dict] = None):
         self.version = _version_key(version)
         self.version_text = version
         self.problems: List[Problem] = []
+        # an anchor's node is checked once against a spec, however many aliases repeat it
+        self.checked = set()
+        self.matches = {} if matches is None else matches  # (node, alternative) -> matches
 
     def refuse(self, at: Position, message: str, detail: str) -> None:
         self.problems.append(SchemaProblem(message, at, f"{detail}: {REFUSED}"))
@@ -137,6 +164,10 @@ class _Validator:
     def check(self, node: Node, spec: Spec, path: Tuple[str, ...], pattern: Tuple[str, ...]) -> None:
         if isinstance(node, Scalar) and node.unknown:
             return  # needs a variable with no value: cannot tell
+        seen = (id(node), id(spec), pattern)
+        if seen in self.checked:
+            return
+        self.checked.add(seen)
         if isinstance(node, Scalar) and node.interpolated and isinstance(node.value, str):
             node = self._cast(node, path, pattern)
             if node is None:
@@ -170,9 +201,12 @@ class _Validator:
             return None
 
     def _matches(self, node: Node, spec: Spec, path, pattern) -> bool:
-        trial = _Validator(self.version_text)
-        trial.check(node, spec, path, pattern)
-        return not trial.problems
+        key = (id(node), id(spec), pattern)
+        if key not in self.matches:
+            trial = _Validator(self.version_text, self.matches)
+            trial.check(node, spec, path, pattern)
+            self.matches[key] = not trial.problems
+        return self.matches[key]
 
     def _one_of(self, node: Node, spec: Spec, path, pattern) -> None:
         matching = [alt for alt in spec.one_of if self._matches(node, alt, path, pattern)]
@@ -250,6 +284,8 @@ class _Validator:
             seen = {}
             for index, item in enumerate(node.items):
                 key = _plain_key(item)
+                if key is None:
+                    continue
                 if key in seen:
                     self.refuse(item.pos, f"{_shown(path)}: item {index} repeats item {seen[key]}",
                                 f"{_shown(path)} array items[{seen[key]},{index}] must be unique")
