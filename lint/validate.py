@@ -59,6 +59,8 @@ _UNSIGNED = {
     ("services", "*", "deploy", "restart_policy", "max_attempts"), ("services", "*", "healthcheck", "retries"),
     ("services", "*", "deploy", "placement", "max_replicas_per_node"),
 }
+_PORT_ITEM = ("services", "*", "ports", "[]")
+_SCALAR_CHECKS = _UNSIGNED | {_PORT_ITEM}  # scalars with a check beyond their kind
 _KIND_NAMES = {"string": "a string", "integer": "an integer", "number": "a number", "boolean": "a boolean",
                "null": "null", "mapping": "a mapping", "list": "a list"}
 # docker names the kinds of a multi-type field in the schema's order
@@ -162,30 +164,36 @@ class _Validator:
 
     # --- the walk ------------------------------------------------------------------------
     def check(self, node: Node, spec: Spec, path: Tuple[str, ...], pattern: Tuple[str, ...]) -> None:
-        if isinstance(node, Scalar) and node.unknown:
-            return  # needs a variable with no value: cannot tell
-        seen = (id(node), id(spec), pattern)
-        if seen in self.checked:
-            return
-        self.checked.add(seen)
-        if isinstance(node, Scalar) and node.interpolated and isinstance(node.value, str):
-            node = self._cast(node, path, pattern)
-            if node is None:
+        if type(node) is Scalar:  # most nodes: no memo, no dispatch
+            if node.unknown:
+                return  # needs a variable with no value: cannot tell
+            if node.interpolated and type(node.value) is str:
+                node = self._cast(node, path, pattern)
+                if node is None:
+                    return
+            if spec.one_of:
+                self._one_of(node, spec, path, pattern)
                 return
-        if spec.one_of:
-            self._one_of(node, spec, path, pattern)
-            return
-        kind = node_kind(node)
-        if spec.kinds and not _accepts(spec.kinds, kind):
+            kind = _kind(node.value)
+        else:
+            seen = (id(node), id(spec), pattern)
+            if seen in self.checked:
+                return
+            self.checked.add(seen)
+            if spec.one_of:
+                self._one_of(node, spec, path, pattern)
+                return
+            kind = node_kind(node)
+        if spec.kinds and kind not in spec.kinds and not (kind == "integer" and "number" in spec.kinds):
             self.refuse(node.pos, f"{_shown(path)} must be {_expected(spec.kinds)}, not {_KIND_NAMES[kind]}",
                         f"{_shown(path)} must be {_docker_expected(spec.kinds)}")
             return
-        if isinstance(node, Scalar):
-            self._scalar(node, spec, path, pattern)
-        elif isinstance(node, Mapping):
+        if kind == "mapping":
             self._mapping(node, spec, path, pattern)
-        elif isinstance(node, Sequence):
+        elif kind == "list":
             self._sequence(node, spec, path, pattern)
+        elif spec.fmt or spec.enum or pattern in _SCALAR_CHECKS:
+            self._scalar(node, spec, path, pattern)
 
     def _cast(self, node: Scalar, path, pattern) -> Optional[Scalar]:
         cast = _CASTS.get(pattern)
@@ -209,13 +217,16 @@ class _Validator:
         return self.matches[key]
 
     def _one_of(self, node: Node, spec: Spec, path, pattern) -> None:
-        matching = [alt for alt in spec.one_of if self._matches(node, alt, path, pattern)]
-        if len(matching) == 1:
-            return
         kind = node_kind(node)
-        same_kind = [alt for alt in spec.one_of if not alt.one_of and _accepts(alt.kinds, kind)]
+        # the alternatives of docker's schema differ by kind: the value's kind picks its one
+        same_kind = [alt for alt in spec.one_of if alt.one_of or _accepts(alt.kinds, kind)]
         if len(same_kind) == 1:
-            self.check(node, same_kind[0], path, pattern)  # the alternative it meant: its own reason
+            self.check(node, same_kind[0], path, pattern)
+            return
+        if same_kind and sum(self._matches(node, alt, path, pattern) for alt in same_kind) == 1:
+            return
+        if same_kind:
+            self.check(node, same_kind[0], path, pattern)  # the first it could have meant: its reason
             return
         kinds = frozenset(k for alt in spec.one_of for k in alt.kinds)
         self.refuse(node.pos, f"{_shown(path)} must be {_expected(kinds)}, not {_KIND_NAMES[kind]}",
@@ -291,9 +302,6 @@ class _Validator:
                                 f"{_shown(path)} array items[{seen[key]},{index}] must be unique")
                     return
                 seen[key] = index
-
-
-_PORT_ITEM = ("services", "*", "ports", "[]")
 
 
 def _is_port_spec(node: Scalar) -> bool:
