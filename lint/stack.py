@@ -152,8 +152,10 @@ def _validate_compose(doc: Document, explicit: bool) -> bool:
     return ok
 
 
-# what a compose file may hold at its top level (docker's schema; x-* extensions besides)
-COMPOSE_TOP_LEVEL = frozenset(("version", "services", "networks", "volumes", "secrets", "configs"))
+# what a compose file may hold at its top level (x-* extensions besides): docker's schema, and
+# the compose spec's name and include, so that a file written for docker compose is judged
+COMPOSE_TOP_LEVEL = frozenset(("version", "services", "networks", "volumes", "secrets", "configs", "name",
+                               "include"))
 
 
 def looks_like_compose(doc: Document) -> bool:

@@ -164,6 +164,7 @@ def test_walk_leaves_ci_files_and_ansible_vars_alone(cli, write, tmp_path):
 def test_walk_judges_a_file_that_reads_as_compose_whatever_its_name(cli, write, tmp_path):
     write("repo/prod.yml", 'version: "3.8"\nservices:\n  app:\n    image: x:1\n    hotsname: a\n')
     write("repo/ops/docker-stack.yml", "services:\n  - app\n")  # a compose name: broken, reported
+    write("repo/web.yml", "name: shop\nservices:\n  web:\n    image: x:1\n")  # compose spec: docker refuses name
     result = cli("lint", tmp_path / "repo", "--format", "json")
     found = {(os.path.basename(f["path"]), f["rule"]) for f in json.loads(result.output)["findings"]}
-    assert found == {("prod.yml", "CP001"), ("docker-stack.yml", "CP001")}
+    assert found == {("prod.yml", "CP001"), ("docker-stack.yml", "CP001"), ("web.yml", "CP001")}

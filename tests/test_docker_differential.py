@@ -536,6 +536,8 @@ REFUSAL_CASES = {
     "service_name_newline": ('"a\\nb"', ""),
     "service_name_slash": ("web/1", ""),
     "unknown_top_level": ("app", "volumez: {}\n"),
+    "compose_spec_name": ("app", "name: shop\n"),
+    "service_null": ("app", "  db:\n"),
     "replicas_negative": ("app", "    deploy:\n      replicas: -1\n"),
     "retries_negative": ("app", "    healthcheck:\n      test: [CMD, 'true']\n      retries: -2\n"),
     "parallelism_text": ("app", "    deploy:\n      update_config:\n        parallelism: '2'\n"),
