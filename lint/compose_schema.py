@@ -236,3 +236,16 @@ SINCE: Dict[Tuple[str, ...], str] = {
 SINCE.update({SERVICE_PATH + ("ports", "[]", key): "3.2" for key in ("mode", "target", "published", "protocol")})
 SINCE.update({SERVICE_PATH + ("volumes", "[]", key): "3.2" for key in (
     "type", "source", "target", "read_only", "consistency", "bind", "volume")})
+# top-level sections and their entries
+SINCE.update({
+    ("secrets",): "3.1", ("configs",): "3.3",
+    ("networks", "*", "name"): "3.5", ("networks", "*", "attachable"): "3.2",
+    ("volumes", "*", "name"): "3.4",
+    ("secrets", "*", "name"): "3.5", ("secrets", "*", "driver"): "3.8", ("secrets", "*", "driver_opts"): "3.8",
+    ("secrets", "*", "template_driver"): "3.8",
+    ("configs", "*", "name"): "3.5", ("configs", "*", "template_driver"): "3.8",
+})
+# x-* extension keys: at the top level since 3.4, in a service, network, volume, secret or config since 3.7
+EXTENSIONS_SINCE: Dict[Tuple[str, ...], str] = {(): "3.4", **{(section, "*"): "3.7" for section in (
+    "services", "networks", "volumes", "secrets", "configs")}}
+

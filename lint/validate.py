@@ -9,7 +9,7 @@ fix; its message leads with the problem, and docker's own wording follows in the
 
 from __future__ import annotations
 
-from compose_policy.compose_schema import DEFAULT_VERSION, ROOT, SINCE, SUPPORTED_VERSIONS, Spec
+from compose_policy.compose_schema import DEFAULT_VERSION, EXTENSIONS_SINCE, ROOT, SINCE, SUPPORTED_VERSIONS, Spec
 from compose_policy.goconv import go_string, to_bool, to_float, to_int
 from compose_policy.model import Mapping, Node, Position, Scalar, Sequence
 from compose_policy.units import parse_duration
@@ -266,6 +266,10 @@ class _Validator:
                 self.check(child, spec.props[key], sub, sub_pattern)
                 continue
             if spec.extensions and key.startswith("x-"):
+                since = EXTENSIONS_SINCE.get(pattern)
+                if since and self.version < _version_key(since):
+                    self.refuse(key_pos, f"{key}: x- keys here need compose version {since}, the file says "
+                                f"{self.version_text}", f"{_shown(path)} Additional property {key} is not allowed")
                 continue
             if spec.extra is True:
                 continue

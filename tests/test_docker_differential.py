@@ -603,8 +603,9 @@ def test_file_sets_with_different_versions_are_refused_like_docker(tmp_path, doc
         assert bool(codes) == refused, codes
 
 
-@pytest.mark.parametrize("path, since", sorted(__import__("compose_policy.compose_schema", fromlist=["SINCE"])
-                                               .SINCE.items()))
+@pytest.mark.parametrize("path, since", sorted(
+    (path, since) for path, since in __import__("compose_policy.compose_schema", fromlist=["SINCE"]).SINCE.items()
+    if path[:2] == ("services", "*")))
 def test_keys_newer_than_a_version_are_refused_like_docker(tmp_path, docker_cli, path, since):
     """Each version-gated key, in a file of the version before and of its own version."""
     minor = int(since.split(".")[1])
@@ -668,3 +669,33 @@ def test_docker_appends_an_overlays_healthcheck_test_and_constraints(tmp_path, d
     result = lint_paths([str(tmp_path)], LintOptions(select=["CP120"], load=LoadOptions(
         compose_files=combo.files)))
     assert sorted(f.rule for f in result.findings) == ["CP120", "CP120"]
+
+
+TOP_LEVEL_GATED = {
+    "secrets": ({"secrets": {"s": {"file": "./f"}}}, "3.1"),
+    "configs": ({"configs": {"c": {"file": "./f"}}}, "3.3"),
+    "x_top": ({"x-foo": 1}, "3.4"),
+    "x_service": ({"services": {"app": {"image": "x:1", "x-foo": 1}}}, "3.7"),
+    "x_network": ({"networks": {"n": {"x-a": 1}}}, "3.7"),
+    "network_name": ({"networks": {"n": {"name": "nn"}}}, "3.5"),
+    "network_attachable": ({"networks": {"n": {"attachable": True}}}, "3.2"),
+    "volume_name": ({"volumes": {"v": {"name": "vv"}}}, "3.4"),
+    "secret_name": ({"secrets": {"s": {"name": "n", "file": "./f"}}}, "3.5"),
+    "secret_driver": ({"secrets": {"s": {"driver": "d"}}}, "3.8"),
+    "config_template_driver": ({"configs": {"c": {"template_driver": "golang", "file": "./f"}}}, "3.8"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TOP_LEVEL_GATED))
+def test_top_level_keys_newer_than_a_version_are_refused_like_docker(tmp_path, docker_cli, name):
+    sections, since = TOP_LEVEL_GATED[name]
+    (tmp_path / "f").write_text("")
+    minor = int(since.split(".")[1])
+    for version, refused in ((f"3.{minor - 1}", True), (since, False)):
+        doc = {"version": version, "services": {"app": {"image": "x:1"}}, **sections}
+        (tmp_path / "stack.yml").write_text(yaml.safe_dump(doc))
+        code, _, err = run_docker(docker_cli, str(tmp_path), ("stack.yml",), {})
+        assert (code != 0) == refused, f"{version}: {err}"
+        codes = lint_codes(Combo(version, str(tmp_path), ("stack.yml",), False))
+        assert bool(codes) == refused, f"{version}: docker {err.strip() or 'accepted'}; linter {codes}"
+
