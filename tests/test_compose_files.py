@@ -168,3 +168,13 @@ def test_walk_judges_a_file_that_reads_as_compose_whatever_its_name(cli, write, 
     result = cli("lint", tmp_path / "repo", "--format", "json")
     found = {(os.path.basename(f["path"]), f["rule"]) for f in json.loads(result.output)["findings"]}
     assert found == {("prod.yml", "CP001"), ("docker-stack.yml", "CP001"), ("web.yml", "CP001")}
+
+
+def test_fix_takes_the_compose_files_as_one_stack(cli, plain_folder):
+    result = cli("fix", plain_folder, "-c", "stack.yml", "-c", "prod.yml")
+    assert result.exit_code == 3, result.output
+    assert "enable: docker stack deploy -c stack.yml -c prod.yml -c stack.ccci.yml" in result.output
+    assert sorted(p.name for p in plain_folder.iterdir()) == ["prod.yml", "stack.ccci.yml", "stack.yml"]
+    after = cli("lint", plain_folder, "-c", "stack.yml", "-c", "prod.yml", "-c", "stack.ccci.yml",
+                "--format", "json")
+    assert "CP101" not in _rules(after) and "CP001" not in _rules(after)
