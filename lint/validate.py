@@ -310,8 +310,6 @@ class _Validator:
 
 def _is_port_spec(node: Scalar) -> bool:
     """docker's "ports" format: nat.ParsePortSpec, whose host IP must be an IP address."""
-    import ipaddress
-
     from compose_policy.normalize import _split_port, short_port
 
     problems: List[Problem] = []
@@ -323,6 +321,8 @@ def _is_port_spec(node: Scalar) -> bool:
         ip = ip[1:-1]
     if not ip:
         return True
+    import ipaddress  # only for the rare port bound to an address
+
     try:
         ipaddress.ip_address(ip)
     except ValueError:
