@@ -166,7 +166,7 @@ SERVICE = Spec("mapping", extensions=True, props={
         "bind": Spec("mapping", extra=True, props={"propagation": STRING}),
         "volume": Spec("mapping", extra=True, props={"nocopy": BOOLEAN}),
         "tmpfs": Spec("mapping", extra=True, props={"size": INTEGER}),
-    })), unique=True)),
+    })))),  # unique items only before 3.2 (UNIQUE_BEFORE): later schemas misplace the rule
     "working_dir": STRING,
 })
 
@@ -248,4 +248,10 @@ SINCE.update({
 # x-* extension keys: at the top level since 3.4, in a service, network, volume, secret or config since 3.7
 EXTENSIONS_SINCE: Dict[Tuple[str, ...], str] = {(): "3.4", **{(section, "*"): "3.7" for section in (
     "services", "networks", "volumes", "secrets", "configs")}}
-
+# mappings that take any other key only from a version on (before it, an unknown key is refused)
+EXTRA_SINCE: Dict[Tuple[str, ...], str] = {SERVICE_PATH + ("build",): "3.11"}
+# the long (mapping) form of a port or a volume came with 3.2
+KIND_SINCE: Dict[Tuple[Tuple[str, ...], str], str] = {
+    (SERVICE_PATH + ("ports", "[]"), "mapping"): "3.2", (SERVICE_PATH + ("volumes", "[]"), "mapping"): "3.2"}
+# lists whose items had to be unique only up to a version
+UNIQUE_BEFORE: Dict[Tuple[str, ...], str] = {SERVICE_PATH + ("volumes",): "3.2"}

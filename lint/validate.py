@@ -9,7 +9,8 @@ fix; its message leads with the problem, and docker's own wording follows in the
 
 from __future__ import annotations
 
-from compose_policy.compose_schema import DEFAULT_VERSION, EXTENSIONS_SINCE, ROOT, SINCE, SUPPORTED_VERSIONS, Spec
+from compose_policy.compose_schema import (DEFAULT_VERSION, EXTENSIONS_SINCE, EXTRA_SINCE, KIND_SINCE, ROOT, SINCE,
+                                           SUPPORTED_VERSIONS, UNIQUE_BEFORE, Spec)
 from compose_policy.goconv import go_string, to_bool, to_float, to_int
 from compose_policy.model import Mapping, Node, Position, Scalar, Sequence
 from compose_policy.units import parse_duration
@@ -58,6 +59,8 @@ _UNSIGNED = {
     ("services", "*", "deploy", "rollback_config", "parallelism"),
     ("services", "*", "deploy", "restart_policy", "max_attempts"), ("services", "*", "healthcheck", "retries"),
     ("services", "*", "deploy", "placement", "max_replicas_per_node"),
+    ("services", "*", "ports", "[]", "target"), ("services", "*", "ports", "[]", "published"),
+    ("services", "*", "secrets", "[]", "mode"), ("services", "*", "configs", "[]", "mode"),
 }
 _PORT_ITEM = ("services", "*", "ports", "[]")
 _SCALAR_CHECKS = _UNSIGNED | {_PORT_ITEM}  # scalars with a check beyond their kind
@@ -218,6 +221,12 @@ class _Validator:
 
     def _one_of(self, node: Node, spec: Spec, path, pattern) -> None:
         kind = node_kind(node)
+        since = KIND_SINCE.get((pattern, kind))
+        if since and self.version < _version_key(since):
+            kinds = frozenset(k for alt in spec.one_of for k in alt.kinds) - {kind}
+            self.refuse(node.pos, f"{_shown(path)}: the {kind} form needs compose version {since}, the file "
+                        f"says {self.version_text}", f"{_shown(path)} must be {_docker_expected(kinds)}")
+            return
         # the alternatives of docker's schema differ by kind: the value's kind picks its one
         same_kind = [alt for alt in spec.one_of if alt.one_of or _accepts(alt.kinds, kind)]
         if len(same_kind) == 1:
@@ -246,7 +255,14 @@ class _Validator:
             self.refuse(node.pos, f"{_shown(path)}: {go_string(value)} is negative",
                         f"cannot parse '{_shown(path)}', {go_string(value)} overflows uint")
 
-        if pattern == _PORT_ITEM and isinstance(value, str) and not _is_port_spec(node):
+        if pattern == _PORT_ITEM and not isinstance(value, str):
+            if isinstance(value, float) and not value.is_integer():
+                self.refuse(node.pos, f"{_shown(path)}: invalid port {go_string(value)}",
+                            f"cannot parse '{_shown(path)}': decoding failed")
+            elif not 0 <= value <= 65535:
+                self.refuse(node.pos, f"{_shown(path)}: invalid port {go_string(value)}",
+                            f"{_shown(path)} Does not match format 'ports'")
+        elif pattern == _PORT_ITEM and not _is_port_spec(node):
             self.refuse(node.pos, f"{_shown(path)}: invalid port {value!r}",
                         f"{_shown(path)} Does not match format 'ports'")
 
@@ -272,15 +288,18 @@ class _Validator:
                                 f"{self.version_text}", f"{_shown(path)} Additional property {key} is not allowed")
                 continue
             if spec.extra is True:
-                continue
-            if spec.extra is not False and (spec.key_pattern is None or spec.key_pattern.fullmatch(key)):
+                since = EXTRA_SINCE.get(pattern)
+                if not since or self.version >= _version_key(since):
+                    continue
+                self._unknown_key(key, key_pos, spec, path, named=False)
+            elif spec.extra is not False and (spec.key_pattern is None or spec.key_pattern.fullmatch(key)):
                 self.check(child, spec.extra, sub, pattern + ("*",))
-                continue
-            self._unknown_key(key, key_pos, spec, path)
+            else:
+                self._unknown_key(key, key_pos, spec, path)
 
-    def _unknown_key(self, key: str, at: Position, spec: Spec, path) -> None:
+    def _unknown_key(self, key: str, at: Position, spec: Spec, path, named: bool = True) -> None:
         detail = f"{_shown(path)} Additional property {key} is not allowed"
-        if spec.key_pattern is not None and spec.extra is not False:
+        if named and spec.key_pattern is not None and spec.extra is not False:
             what = {"services": "service", "volumes": "volume", "secrets": "secret", "configs": "config",
                     "networks": "network"}.get(path[-1] if path else "", "name")
             self.refuse(at, f"invalid {what} name {key!r}: only letters, digits, '.', '_' and '-'", detail)
@@ -295,7 +314,9 @@ class _Validator:
         if spec.items is not None:
             for index, item in enumerate(node.items):
                 self.check(item, spec.items, path + (str(index),), pattern + ("[]",))
-        if spec.unique and not any(isinstance(i, Scalar) and i.unknown for i in node.items):
+        before = UNIQUE_BEFORE.get(pattern)
+        unique = spec.unique or (before is not None and self.version < _version_key(before))
+        if unique and not any(isinstance(i, Scalar) and i.unknown for i in node.items):
             seen = {}
             for index, item in enumerate(node.items):
                 key = _plain_key(item)
