@@ -7,7 +7,7 @@ import sys
 import click
 
 from compose_policy.commands.common import fail, load_options, reports_errors, split_codes
-from compose_policy.discover import discover
+from compose_policy.stack import stack_targets
 from compose_policy.engine import LintOptions
 from compose_policy.errors import InputError
 from compose_policy.fixers import report
@@ -82,7 +82,7 @@ def fix(paths, overlay_name, overlay_dir, wire_env, in_place, unsafe_fixes, diff
         in_place=in_place, overlay_name=overlay_name, overlay_dir=overlay_dir,
         unsafe_fixes=unsafe_fixes, diff=diff, wire_env=wire_env,
     )
-    targets = [t for path in (paths or (".",)) for t in discover(path)]
+    targets = [t for path in (paths or (".",)) for t in stack_targets(path, options.lint.load)]
     if not in_place:
         check_layout(targets, overlay_name, overlay_dir)
     if wire_env and len(targets) != 1:

@@ -90,8 +90,9 @@ def enable_hint(stack: Stack, overlay: str) -> str:
     entry, _ = entry_for(stack, overlay)
     if is_recipe(stack.target):
         return f'COMPOSE_FILE="{compose_file_value(stack, overlay)}"'
-    base = os.path.relpath(stack.file_set[0], stack.target.root).replace(os.sep, "/")
-    return f"docker stack deploy -c {base} -c {entry}"
+    names = [os.path.relpath(p, stack.target.root).replace(os.sep, "/") for p in stack.file_set
+             if os.path.normpath(p) != os.path.normpath(overlay)]  # every -c file, then the overlay
+    return "docker stack deploy " + " ".join(f"-c {name}" for name in names + [entry])
 
 
 def disable_hint(stack: Stack, overlay: str) -> str:

@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # names for annotations only: importing typing slows every li
 BASE_NAMES = ("compose.yml", "compose.yaml")
 _OVERLAY = re.compile(r"^compose\..+\.ya?ml$")
 _COMPOSE_LOOKING = re.compile(r"(compose|stack|swarm)[^/]*\.ya?ml$", re.IGNORECASE)
+# this tool's own files: never compose files, whatever their name says
+_OWN_FILES = re.compile(r"^\.compose-policy(\.baseline)?\.ya?ml$")
 _SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".github", ".gitlab", ".circleci"}
 
 
@@ -109,7 +111,7 @@ def _walk(folder: str) -> Iterable[Target]:
         for name in sorted(files):
             path = os.path.normpath(os.path.join(current, name))
             if (name.endswith((".yml", ".yaml")) and path not in claimed and os.path.isfile(path)
-                    and not _is_fix_overlay(current, name)):
+                    and not _is_fix_overlay(current, name) and not _OWN_FILES.match(name)):
                 yield Target("file", path, current, file=path, explicit=False)
 
 
@@ -130,4 +132,5 @@ def _is_fix_overlay(folder: str, name: str) -> bool:
 
 
 def looks_like_compose_name(path: str) -> bool:
-    return bool(_COMPOSE_LOOKING.search(os.path.basename(path)))
+    name = os.path.basename(path)
+    return not _OWN_FILES.match(name) and bool(_COMPOSE_LOOKING.search(name))

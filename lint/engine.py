@@ -11,12 +11,11 @@ import os
 from collections import Counter
 
 from compose_policy.config import Config, ConfigResolver
-from compose_policy.discover import discover
 from compose_policy.model import Finding, Severity
 from compose_policy.record import Record
 from compose_policy.registry import all_rules, match_codes
 from compose_policy.rule import Rule, RuleContext
-from compose_policy.stack import LoadOptions, Stack, load_target
+from compose_policy.stack import LoadOptions, Stack, load_target, stack_targets
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
@@ -231,7 +230,8 @@ def problem_findings(stack: Stack, rules: Dict[str, Rule]) -> Iterable[Finding]:
         rule = rules.get(code)
         if rule is not None:
             yield Finding(rule=code, name=rule.name, severity=rule.effective_severity,
-                          message=problem.message, pos=problem.pos, recipe=stack.recipe)
+                          message=problem.message, pos=problem.pos, recipe=stack.recipe,
+                          detail=getattr(problem, "detail", None))
 
 
 def _unused_findings(suppressions, stack: Stack, plan: StackPlan) -> Iterable[Finding]:
@@ -303,7 +303,7 @@ def lint_paths(paths: Sequence[str], options: LintOptions,
     empty_paths: List[str] = []
     for path in paths:
         before = len(runs)
-        for target in discover(path, unreadable=True):
+        for target in stack_targets(path, options.load, unreadable=True):
             config = resolver.for_folder(target.root)
             profile = profiles.get(id(config))
             if profile is None:

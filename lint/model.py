@@ -153,15 +153,23 @@ class Fix(Frozen):
 
 
 class Finding(Record):
-    _fields = ("rule", "name", "severity", "message", "pos", "recipe", "service", "fix", "extra")
+    """One reported problem.
+
+    ``message`` leads with the problem in a short line (what the text format shows);
+    ``detail`` holds the why and the numbers behind it (the JSON, SARIF and explain views
+    carry it too). ``full_message`` is both together.
+    """
+
+    _fields = ("rule", "name", "severity", "message", "pos", "recipe", "service", "fix", "extra", "detail")
 
     def __init__(self, rule: str, name: str, severity: Severity, message: str, pos: Position,
                  recipe: Optional[str] = None, service: Optional[str] = None, fix: Optional[Fix] = None,
-                 extra: Optional[Dict[str, Any]] = None):
+                 extra: Optional[Dict[str, Any]] = None, detail: Optional[str] = None):
         self.rule = rule
         self.name = name
         self.severity = severity
         self.message = message
+        self.detail = detail or None
         self.pos = pos
         self.recipe = recipe
         self.service = service
@@ -181,6 +189,10 @@ class Finding(Record):
     def column(self) -> int:
         return self.pos.column
 
+    @property
+    def full_message(self) -> str:
+        return f"{self.message}: {self.detail}" if self.detail else self.message
+
     def sort_key(self):
         return (self.pos.path, self.pos.line, self.pos.column, self.rule)
 
@@ -195,6 +207,7 @@ class Finding(Record):
             "line": self.pos.line,
             "column": self.pos.column,
             "message": self.message,
+            "detail": self.detail,
             "fixable": self.fix is not None,
         }
         if self.fix is not None:

@@ -175,6 +175,19 @@ def _split_port(text: str) -> Tuple[str, str, str, str]:
 MAX_PORTS = 1024
 
 
+def parse_short_port(text: str):
+    """The parts of a short port syntax, without expanding its ranges; ValueError when invalid."""
+    _ip, published, target, proto = _split_port(text)
+    proto = (proto or "tcp").lower()
+    if proto not in _PROTOCOLS or not target:
+        raise ValueError(text)
+    first, last = _port_range(target)
+    host_first, host_last = _port_range(published) if published else (0, 0)
+    if published and (last - first) != (host_last - host_first) and last != first:
+        raise ValueError(text)  # two ranges of different sizes
+    return published, proto, first, last, host_first, host_last
+
+
 def short_port(item: Scalar, problems: List[Problem], room: int = MAX_PORTS) -> List[Node]:
     """``[ip:][published[-end]:]target[-end][/proto]`` -> long-form port mappings.
 
@@ -184,15 +197,8 @@ def short_port(item: Scalar, problems: List[Problem], room: int = MAX_PORTS) -> 
         problems.append(Problem("compose", f"invalid port {item.raw!r}", item.pos))
         return []
     text = str(item.value)
-    _ip, published, target, proto = _split_port(text)
-    proto = (proto or "tcp").lower()
     try:
-        if proto not in _PROTOCOLS or not target:
-            raise ValueError
-        first, last = _port_range(target)
-        host_first, host_last = _port_range(published) if published else (0, 0)
-        if published and (last - first) != (host_last - host_first) and last != first:
-            raise ValueError  # two ranges of different sizes
+        published, proto, first, last, host_first, host_last = parse_short_port(text)
     except ValueError:
         problems.append(Problem("compose", f"invalid port {text!r}", item.pos))
         return []

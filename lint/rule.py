@@ -52,13 +52,14 @@ class Rule:
         return ()
 
     def finding(self, at: Union[Node, Position], message: str, service=None,
-                fix: Optional[Fix] = None) -> Finding:
+                fix: Optional[Fix] = None, detail: Optional[str] = None) -> Finding:
+        """``message``: the problem, in under about 100 characters; ``detail``: why, and the numbers."""
         pos = at.pos if isinstance(at, Node) else at
         stack = getattr(service, "stack", None)
         return Finding(
             rule=self.code, name=self.name, severity=self.effective_severity, message=message,
             pos=pos, recipe=stack.recipe if stack is not None else None,
-            service=getattr(service, "name", service), fix=fix,
+            service=getattr(service, "name", service), fix=fix, detail=detail,
         )
 
     # --- documentation --------------------------------------------------------------

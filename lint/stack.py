@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from compose_policy.discover import Target, _base_file, looks_like_compose_name
+from compose_policy.discover import Target, _base_file, discover, looks_like_compose_name
 from compose_policy.envfile import EnvFile, read_env_file
 from compose_policy.errors import InputError
 from compose_policy.interpolate import Interpolator
@@ -17,6 +17,7 @@ from compose_policy.model import Mapping, Position
 from compose_policy.normalize import normalize_service
 from compose_policy.readfile import COMPOSE_FILE_LIMIT, STACK_TEXT_LIMIT, UnreadableFile, read_text
 from compose_policy.record import Record
+from compose_policy.validate import validate_document, version_mismatches
 from compose_policy.yamlload import Document, Problem, load_document
 
 TYPE_CHECKING = False
@@ -155,13 +156,36 @@ def _validate_compose(doc: Document, explicit: bool) -> bool:
     return ok
 
 
-def _services_of(doc: Document, env: Optional[Dict[str, str]] = None) -> Dict[str, Mapping]:
+# what a compose file may hold at its top level (x-* extensions besides): docker's schema, and
+# the compose spec's name and include, so that a file written for docker compose is judged
+COMPOSE_TOP_LEVEL = frozenset(("version", "services", "networks", "volumes", "secrets", "configs", "name",
+                               "include"))
+
+
+def looks_like_compose(doc: Document) -> bool:
+    """Whether a YAML file found while walking a folder is a compose file to judge.
+
+    Its name says so (compose, stack or swarm in it: a broken one is then reported), or it
+    reads as one: a mapping of compose sections only, with ``services`` a mapping. A
+    ``.gitlab-ci.yml`` (``services`` is a list, beside ``stages``) or Ansible variables
+    (other top-level keys) are someone else's YAML, not a compose file with errors.
+    """
+    if looks_like_compose_name(doc.path):
+        return True
+    root = doc.root
+    if not isinstance(root, Mapping) or not isinstance(root.get("services"), Mapping):
+        return False
+    return all(key in COMPOSE_TOP_LEVEL or key.startswith("x-") for key in root.items)
+
+
+def _services_of(doc: Document, env: Optional[Dict[str, str]] = None,
+                 problems: Optional[List[Problem]] = None) -> Dict[str, Mapping]:
     services = doc.root.get("services") if isinstance(doc.root, Mapping) else None
     out: Dict[str, Mapping] = {}
     if isinstance(services, Mapping):
         for name, node in services.items.items():
             if isinstance(node, Mapping):
-                out[name] = normalize_service(node, doc.problems, env)
+                out[name] = normalize_service(node, doc.problems if problems is None else problems, env)
             else:
                 out[name] = Mapping(node.pos)
     return out
@@ -171,23 +195,45 @@ def _is_coopcloud(sample: Optional[EnvFile]) -> bool:
     return sample is not None and bool(sample.values.get("TYPE") or sample.values.get("RECIPE"))
 
 
+def _explicit_files(root: str, names: Seq[str]) -> List[str]:
+    """The ``-c`` files, relative to ``root``: each must be a regular file (a FIFO would hang)."""
+    files = []
+    for name in names:
+        path = os.path.normpath(os.path.join(root, name))
+        if not os.path.exists(path):
+            raise InputError(f"{path}: --compose-file names a file that does not exist")
+        if not os.path.isfile(path):  # follows links: a link to /dev/zero is no regular file
+            raise InputError(f"{path}: --compose-file must name a regular file")
+        files.append(path)
+    return files
+
+
+def _env_files(root: str, env_file: EnvFile, problems: List[Problem]) -> List[str]:
+    """COMPOSE_FILE's entries: empty ones skipped, as ``a.yml::b.yml`` means two files."""
+    where = env_file.positions.get("COMPOSE_FILE", Position(env_file.path, 1, 1))
+    names = [n.strip() for n in env_file.values["COMPOSE_FILE"].split(":") if n.strip()]
+    if not names:
+        problems.append(Problem("compose", "COMPOSE_FILE names no file: the stack has no compose file", where))
+    files = []
+    for name in names:
+        path = os.path.normpath(os.path.join(root, name))
+        if not os.path.isfile(path):
+            problems.append(Problem("compose", f"COMPOSE_FILE names {name}, which does not exist", where))
+            continue
+        files.append(path)
+    return files
+
+
 def resolve_file_set(target: Target, options: LoadOptions, env_file: Optional[EnvFile],
                      problems: List[Problem]) -> List[str]:
+    """The files merged into the stack, in order: -c, else COMPOSE_FILE, else compose.yml (or the file)."""
     root = target.root
     if options.compose_files:
-        return [os.path.normpath(os.path.join(root, f)) for f in options.compose_files]
-    if env_file is not None and env_file.values.get("COMPOSE_FILE"):
-        names = [n for n in env_file.values["COMPOSE_FILE"].split(":") if n.strip()]
-        files = []
-        for name in names:
-            path = os.path.normpath(os.path.join(root, name.strip()))
-            if not os.path.isfile(path):
-                problems.append(Problem(
-                    "compose", f"COMPOSE_FILE names {name.strip()}, which does not exist",
-                    env_file.positions.get("COMPOSE_FILE", Position(env_file.path, 1, 1))))
-                continue
-            files.append(path)
-        return files
+        return _explicit_files(root, options.compose_files)
+    if target.kind != "recipe":
+        return [target.file]
+    if env_file is not None and env_file.values.get("COMPOSE_FILE"):  # empty: unset, as abra reads it
+        return _env_files(root, env_file, problems)
     base = _base_file(root)
     return [os.path.normpath(base)] if base else []
 
@@ -198,6 +244,26 @@ def _unreadable_stack(target: Target) -> Stack:
                       Position(target.root, 1, 1))
     return Stack(target=target, name=target.name, stack_name=STACK_PLACEHOLDER, file_set=[], env={},
                  env_sources={}, documents={}, texts={}, problems=[problem], valid=False)
+
+
+def stack_targets(path: str, options: LoadOptions = LoadOptions(), unreadable: bool = False) -> List[Target]:
+    """What to load under PATH: with ``-c``, one stack of exactly those files, as docker merges them.
+
+    A recipe (a folder with compose.yml) reads the ``-c`` files relative to itself. Any other
+    folder, or a file, is the folder the ``-c`` files are relative to, and the stack is those
+    files alone (no folder walk, no lone file linted beside them); a file PATH must be one of them.
+    """
+    targets = discover(path, unreadable=unreadable)
+    if not options.compose_files or (len(targets) == 1 and targets[0].kind == "recipe"
+                                     and os.path.isdir(path)):
+        return targets
+    is_file = os.path.isfile(path)
+    root = os.path.normpath(os.path.dirname(path) or ".") if is_file else os.path.normpath(path)
+    files = _explicit_files(root, options.compose_files)
+    if is_file and os.path.normpath(path) not in files:
+        raise InputError(f"{path}: not one of the --compose-file files; with -c, name their folder "
+                         "(or nothing, for the current one)")
+    return [Target("file", files[0], root, file=files[0], explicit=True)]
 
 
 def load_target(target: Target, options: LoadOptions = LoadOptions()) -> Optional[Stack]:
@@ -219,8 +285,8 @@ def load_target(target: Target, options: LoadOptions = LoadOptions()) -> Optiona
     else:
         env_file = _read_env(options.env_file)
         sample = None
-        file_set = [target.file]
-        to_check = [target.file]
+        file_set = resolve_file_set(target, options, env_file, problems)
+        to_check = list(file_set)
         name = target.file
     for source in (env_file, sample):
         if source is not None:
@@ -248,24 +314,29 @@ def load_target(target: Target, options: LoadOptions = LoadOptions()) -> Optiona
         texts[path] = text
         documents[path] = load_document(text, path, interpolate)
 
-    if target.kind == "file" and not target.explicit:
-        doc = documents[target.file]
-        if doc.root is None and doc.problems and not looks_like_compose_name(target.file):
-            return None
-        is_compose = isinstance(doc.root, Mapping) and "services" in doc.root
-        if not is_compose and not looks_like_compose_name(target.file):
-            return None  # some other YAML file (a workflow, a config): not ours to judge
+    if target.kind == "file" and not target.explicit and not looks_like_compose(documents[target.file]):
+        return None  # some other YAML file (a CI workflow, Ansible vars): not ours to judge
 
-    valid = True
+    valid = bool(file_set)  # a COMPOSE_FILE naming no file that exists: nothing to lint
     merged: Dict[str, Mapping] = {}
     for path in to_check:
         doc = documents[path]
         ok = _validate_compose(doc, target.explicit)
+        refused = False
+        if ok and not any(p.kind == "yaml" for p in doc.problems):
+            refusals = validate_document(doc)  # what docker's schema refuses, with its reason
+            doc.problems.extend(refusals)
+            refused = bool(refusals)
         if path in file_set:
             if not ok or any(p.kind == "yaml" and "already defined" not in p.message for p in doc.problems):
                 valid = False
                 continue
-            merged = merge_services(merged, _services_of(doc, env))
+            # still merged, so the rules judge the rest; docker's reason already stands for the file
+            merged = merge_services(merged, _services_of(doc, env, [] if refused else None))
+    mismatched = version_mismatches([documents[p] for p in file_set if p in documents])
+    if mismatched:
+        problems.extend(mismatched)
+        valid = False
     for doc in documents.values():
         problems.extend(doc.problems)
 

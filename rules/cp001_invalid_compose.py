@@ -6,12 +6,22 @@ class InvalidCompose(Rule):
     """A file that parses as YAML but is not a compose file docker can deploy.
 
     ## What it does
-    Reports a top level that is not a mapping, `services` or a service that is not a
-    mapping, a `deploy` or `healthcheck` that is not a mapping, an invalid `${...}`
-    template, an invalid port, or a `COMPOSE_FILE` entry naming a file that does not exist.
+    Reports what `docker stack config` (and so `docker stack deploy`) refuses in a file,
+    with docker's reason in the detail: a key the compose schema of the file's version does
+    not know (a typo like `hotsname`, `dns_opt`, `profiles`, `reservations.devices`, a
+    `rollback_config` in a 3.4 file), a value of the wrong type (`environment: 5`,
+    `image: [x]`, long-form `depends_on`, `monitor: 30`, `order: Start-First`), an invalid
+    service name (only letters, digits, `.`, `_` and `-`), a repeated list item, a duration
+    that overflows, a negative count, interpolated text that does not cast, an invalid port
+    or `${...}` template, files of one stack declaring different versions, and a
+    `COMPOSE_FILE` that names a missing file or no file at all.
+
+    While walking a folder, a YAML file counts as compose only when its name says so
+    (compose, stack or swarm in it) or it holds nothing but compose sections with
+    `services` a mapping: a `.gitlab-ci.yml` or Ansible variables are not reported.
 
     ## Why is this bad
-    `docker stack deploy` fails on such a file, and the rules cannot see the services
+    `docker stack deploy` fails on such a file, and the rules cannot trust the services
     it was meant to define.
 
     ## Example

@@ -76,9 +76,10 @@ class StartFirstHeavyRollback(Rule):
         evidence = "; ".join(e.text for e in verdict.evidence)
         outcome = ("makes swarm revert the whole spec, labels included" if action.value == "rollback"
                    else "pauses the update with the new spec and labels in place while the old task serves")
-        message = (f"start-first on a memory-heavy service that {how} on failure: {evidence}. "
-                   f"Old and new task run side by side; a new task killed inside the monitor window {outcome}")
+        message = f"start-first on a memory-heavy service that {how} on failure"
+        detail = (f"{evidence}. Old and new task run side by side; a new task killed inside the monitor "
+                  f"window {outcome}")
         why = (f"{self.code} {self.name}: {evidence}; start-first runs old and new task side by "
                "side, so an update can fail for lack of memory and be rolled back silently")
         yield self.finding(order(service).node, message, service,
-                           fix=stop_first_fix(service, why))
+                           fix=stop_first_fix(service, why), detail=detail)

@@ -128,9 +128,9 @@ class StartFirstStatefulVolume(Rule):
         if found is None:
             return
         evidence, _node = found
-        message = (f"start-first on a service with single-writer state: {evidence}. Old and new "
-                   "task run side by side on the same data: the new one fails to lock it (a silent "
-                   "pause or rollback) or both write it")
+        message = "start-first on a service with single-writer state"
+        detail = (f"{evidence}. Old and new task run side by side on the same data: the new one fails to "
+                  "lock it (a silent pause or rollback) or both write it")
         why = f"{self.code} {self.name}: {evidence}; two copies must never share the data directory"
         yield self.finding(order(service).node, message, service,
-                           fix=stop_first_fix(service, why))
+                           fix=stop_first_fix(service, why), detail=detail)

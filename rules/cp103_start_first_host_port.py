@@ -80,9 +80,9 @@ class StartFirstHostPort(Rule):
         if not ports:
             return
         listed = ", ".join(ports)
-        message = (f"start-first with host-mode published port(s) {listed}: the new task needs the "
-                   "port the old task still holds, so on a single node it is never placed and the "
-                   "update stays 'updating' for ever")
+        message = f"start-first with host-mode published port(s) {listed}"
+        detail = ("the new task needs the port the old task still holds, so on a single node it is never "
+                  "placed and the update stays 'updating' for ever")
         why = f"{self.code} {self.name}: host-mode port(s) {listed} can be bound by one task at a time"
         yield self.finding(order(service).node, message, service,
-                           fix=stop_first_fix(service, why))
+                           fix=stop_first_fix(service, why), detail=detail)

@@ -6,6 +6,18 @@ from compose_policy.rules._policy import int_value, is_start_first, parallelism,
 from compose_policy.units import format_bytes, try_bytes
 
 
+def _per_node_limit(service):
+    node = service.get("deploy", "placement", "max_replicas_per_node")
+    limit = int_value(node) if isinstance(node, Scalar) and not node.unknown else None
+    return node, (limit if limit and limit > 0 else None)  # 0 means no limit
+
+
+def _implied_nodes(service, count: int) -> int:
+    """The nodes a stack must have to place its replicas at all: replicas 3, 1 per node -> 3."""
+    _, limit = _per_node_limit(service)
+    return math.ceil(count / limit) if limit else 1
+
+
 class StartFirstNoRoom(Rule):
     """A start-first update needs room for an extra task that the nodes cannot give.
 
@@ -16,9 +28,11 @@ class StartFirstNoRoom(Rule):
     - memory: the tasks one node runs plus one update batch, times
       `deploy.resources.reservations.memory`, exceed `node-memory` (with one replica on
       one node: twice the reservation);
-    - placement: `deploy.placement.max_replicas_per_node` times `nodes` leaves no slot for
-      the batch of new tasks next to the old ones (with one node and `replicas` equal to
-      `max_replicas_per_node`, the extra task never fits).
+    - placement: `deploy.placement.max_replicas_per_node` times the nodes leaves no slot
+      for the batch of new tasks next to the old ones. The node count is the `nodes`
+      option, or what the replicas imply if that is more: `replicas: 3` with
+      `max_replicas_per_node: 1` deploys only on 3 nodes or more, and on exactly 3 the
+      extra task never fits.
 
     `node-memory` (default `4G`, a small single-node host or CI runner) and `nodes`
     (default `1`) describe the swarm the stack is deployed to.
@@ -74,6 +88,7 @@ class StartFirstNoRoom(Rule):
         elif count.count is None or count.count == 0:
             return
         else:
+            nodes = max(nodes, _implied_nodes(service, count.count))
             per_node = math.ceil(count.count / nodes)
         batch_setting = parallelism(service)
         if not batch_setting.usable:
@@ -95,22 +110,24 @@ class StartFirstNoRoom(Rule):
         if needed <= capacity:
             return
         tasks = per_node + batch
+        node_memory = ctx.options.get("node-memory", "4G")
         yield self.finding(node, (
-            f"start-first needs room for {tasks} tasks of {node.value} reserved memory "
-            f"({per_node} running + {batch} starting) = {format_bytes(needed)} on one node, more than "
-            f"node-memory {ctx.options.get('node-memory', '4G')}: the new task stays pending and the "
-            "update never completes"), service)
+            f"start-first needs {format_bytes(needed)} reserved on one node, more than node-memory {node_memory}"),
+            service, detail=(
+                f"{tasks} tasks of {node.value} reserved memory ({per_node} running + {batch} starting) = "
+                f"{format_bytes(needed)}: the new task stays pending and the update never completes"))
 
     def _placement(self, service, count, nodes, batch):
-        node = service.get("deploy", "placement", "max_replicas_per_node")
-        limit = int_value(node) if isinstance(node, Scalar) and not node.unknown else None
-        if limit is None or limit <= 0:
-            return  # 0 means no limit
+        node, limit = _per_node_limit(service)
+        if limit is None:
+            return
         slots = limit * nodes
         if count + batch <= slots:
             return
+        needed = math.ceil((count + batch) / limit)
         yield self.finding(node, (
-            f"start-first with replicas {count} and max_replicas_per_node {limit} on {nodes} node(s): "
-            f"the {batch} extra task(s) an update starts next to the old ones have no slot "
-            f"({count} + {batch} > {slots}), so they stay pending and the update never completes"),
-            service)
+            f"start-first needs {needed} nodes here, {nodes} assumed: the new task stays pending"), service,
+            detail=(f"replicas {count} with max_replicas_per_node {limit} fill {slots} slot(s) on {nodes} "
+                    f"node(s) (the replicas alone need {math.ceil(count / limit)}); the {batch} extra task(s) "
+                    f"an update starts next to the old ones need {count + batch} slots, so the update never "
+                    "completes; set the nodes option to the swarm's size if it has more"))

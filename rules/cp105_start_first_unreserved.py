@@ -59,6 +59,5 @@ class StartFirstUnreserved(Rule):
         if verdict.evidence or verdict.unknown or verdict.opted_out:
             return  # CP101's business, or cannot tell
         yield self.finding(order(service).node,
-                           "start-first with failure_action: rollback and no memory reservation: "
-                           "the scheduler cannot see that an update needs room for two tasks",
-                           service)
+                           "start-first with failure_action: rollback and no memory reservation",
+                           service, detail="the scheduler cannot see that an update needs room for two tasks")

@@ -64,8 +64,7 @@ class RollbackWithoutHealthcheck(Rule):
         how = "disables its healthcheck" if health.disabled else "declares no healthcheck"
         window = monitor(service)
         within = f"within the {seconds_text(window.value)} monitor window" if window.usable else "within the monitor window"
-        yield self.finding(action.node, (
-            f"failure_action: {action.value} but the service {how}: swarm then sees a failure only "
-            f"when the process exits {within}, so a new version that runs but is broken "
-            "completes the update (an image's own HEALTHCHECK cannot be seen from the compose "
-            "file: if it has one, declare it here)"), service)
+        yield self.finding(action.node, f"failure_action: {action.value} but the service {how}", service, detail=(
+            f"swarm then sees a failure only when the process exits {within}, so a new version that runs "
+            "but is broken completes the update (an image's own HEALTHCHECK cannot be seen from the "
+            "compose file: if it has one, declare it here)"))

@@ -76,7 +76,8 @@ class MonitorShorterThanHealthVerdict(Rule):
         needed = format_duration(math.ceil(min(verdict, MAX_DURATION)))
         written = "monitor" if window.explicit else "monitor (swarm's default)"
         message = (f"{written} {seconds_text(window.value)} is shorter than the healthcheck's unhealthy "
-                   f"verdict: interval {seconds_text(health.interval.value)} x retries "
+                   "verdict")
+        detail = (f"interval {seconds_text(health.interval.value)} x retries "
                    f"{health.retries.value} + timeout {seconds_text(health.timeout.value)} = "
                    f"{seconds_text(verdict)}; a new version that turns unhealthy after readiness never "
                    f"triggers failure_action: {action.value}")
@@ -86,4 +87,4 @@ class MonitorShorterThanHealthVerdict(Rule):
         # past Go's largest duration no monitor can be written: docker would refuse it
         fix = (Fix(service.name, ("deploy", "update_config", "monitor"), needed, why, Applicability.UNSAFE)
                if verdict <= MAX_DURATION else None)
-        yield self.finding(at, message, service, fix=fix)
+        yield self.finding(at, message, service, detail=detail, fix=fix)

@@ -57,7 +57,7 @@ class RollbackConfigMissing(Rule):
         contrast = ""
         if update_order.usable and update_order.value == "start-first":
             contrast = ", unlike the start-first update, so a rollback stops the service"
-        yield self.finding(action.node, (
-            "failure_action: rollback without a rollback_config: the rollback runs with swarm's "
-            f"defaults (parallelism 1, stop-first{contrast}; pause if the rollback fails; monitor 5s), "
-            "and a rollback_config only governs rollbacks once it is in the deployed spec"), service)
+        yield self.finding(action.node, "failure_action: rollback without a rollback_config", service, detail=(
+            f"the rollback runs with swarm's defaults (parallelism 1, stop-first{contrast}; pause if the "
+            "rollback fails; monitor 5s), and a rollback_config only governs rollbacks once it is in the "
+            "deployed spec"))

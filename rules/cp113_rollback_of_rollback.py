@@ -43,7 +43,6 @@ class RollbackOfRollback(Rule):
         action = failure_action(service, "rollback_config")
         if not action.explicit or action.unknown or action.value != "rollback":
             return
-        yield self.finding(action.node, (
-            "rollback_config.failure_action: rollback cannot happen: swarm never rolls back a "
-            "rollback and pauses it instead (rollback_paused), leaving old and new tasks mixed; "
-            "write pause (what swarm does) or continue"), service)
+        yield self.finding(action.node, "rollback_config.failure_action: rollback cannot happen", service, detail=(
+            "swarm never rolls back a rollback and pauses it instead (rollback_paused), leaving old and "
+            "new tasks mixed; write pause (what swarm does) or continue"))

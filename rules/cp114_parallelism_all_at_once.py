@@ -60,7 +60,6 @@ class ParallelismAllAtOnce(Rule):
                       if not how.usable or how.value != "start-first"
                       else "every task is doubled at once")
             what = "an update" if section == "update_config" else "a rollback"
-            yield self.finding(batch.node, (
-                f"{section}.parallelism: 0 with {tasks}: {what} replaces every task at once, so a bad "
-                f"version reaches all of them before the failure action can act, and {effect}"),
-                service)
+            yield self.finding(batch.node, f"{section}.parallelism: 0 with {tasks}", detail=(
+                f"{what} replaces every task at once, so a bad version reaches all of them before the "
+                f"failure action can act, and {effect}"), service=service)

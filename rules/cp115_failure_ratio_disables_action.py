@@ -52,6 +52,7 @@ class FailureRatioDisablesAction(Rule):
                 continue
             written = "" if action.explicit else " (swarm's default)"
             yield self.finding(ratio.node, (
-                f"{section}.max_failure_ratio {ratio.value:g}: swarm acts only when failures / updated "
-                f"tasks is greater than the ratio, which never happens, so failure_action: "
-                f"{action.value}{written} can never fire"), service)
+                f"{section}.max_failure_ratio {ratio.value:g}: failure_action: {action.value}{written} can "
+                "never fire"), service, detail=(
+                "swarm acts only when failures / updated tasks is greater than the ratio, which never "
+                "happens"))

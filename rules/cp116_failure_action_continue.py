@@ -44,6 +44,6 @@ class FailureActionContinue(Rule):
         action = failure_action(service)
         if not action.explicit or not action.usable or action.value != "continue":
             return
-        yield self.finding(action.node, (
-            "failure_action: continue: swarm never watches for failed tasks during the update, so a "
-            "broken version reaches every task and the update still reports completed"), service)
+        yield self.finding(action.node, "failure_action: continue: failed tasks never stop the update", service,
+                           detail=("swarm never watches for failed tasks during the update, so a broken "
+                                   "version reaches every task and the update still reports completed"))

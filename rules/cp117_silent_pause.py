@@ -52,7 +52,6 @@ class SilentPause(Rule):
             return
         written = "failure_action: pause" if action.explicit else "failure_action unset (swarm pauses)"
         at = action.node if action.explicit else order(service).node
-        yield self.finding(at, (
-            f"start-first with {written}: a failed update is paused with the new spec and labels in "
-            "place while the old task keeps serving, so health and label checks pass although the new "
-            "version never ran"), service)
+        yield self.finding(at, f"start-first with {written}: a failed update pauses silently", service, detail=(
+            "a failed update is paused with the new spec and labels in place while the old task keeps "
+            "serving, so health and label checks pass although the new version never ran"))

@@ -55,8 +55,8 @@ class DelayStretchesMonitor(Rule):
         if wait.value < window.value:
             return
         written = "monitor" if window.explicit else "monitor (swarm's default)"
-        yield self.finding(wait.node, (
-            f"delay {seconds_text(wait.value)} >= {written} {seconds_text(window.value)}: a task failing "
-            f"later than {seconds_text(window.value)} after it is running does not count although the update is "
-            f"still waiting, and the last batch is watched for {seconds_text(wait.value + 1)}; "
-            "did you mean a longer monitor?"), service)
+        yield self.finding(wait.node, f"delay {seconds_text(wait.value)} >= {written} {seconds_text(window.value)}",
+                           service, detail=(
+            f"a task failing later than {seconds_text(window.value)} after it is running does not count "
+            f"although the update is still waiting, and the last batch is watched for "
+            f"{seconds_text(wait.value + 1)}; did you mean a longer monitor?"))

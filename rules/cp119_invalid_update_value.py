@@ -2,13 +2,10 @@ from compose_policy.model import Mapping, Scalar, Severity
 from compose_policy.rule import Rule
 from compose_policy.rules._policy import UPDATE_SECTIONS, duration_value, number_value
 
-UPDATE_KEYS = ("parallelism", "delay", "failure_action", "monitor", "max_failure_ratio", "order")
-CHOICES = {
-    "failure_action": ("pause", "continue", "rollback"),
-    "order": ("stop-first", "start-first"),
-}
-HEALTH_DURATIONS = ("interval", "timeout", "start_period", "start_interval")
-MIN_HEALTH_DURATION = 0.001  # swarm refuses an interval or timeout under 1ms (0 means default)
+FAILURE_ACTIONS = ("pause", "continue", "rollback")
+# the healthcheck durations swarm checks (start_interval it does not)
+HEALTH_DURATIONS = ("interval", "timeout", "start_period")
+MIN_HEALTH_DURATION = 0.001  # swarm refuses a non-zero interval, timeout or start_period under 1ms
 
 
 def _suggest(text, choices):
@@ -18,66 +15,44 @@ def _suggest(text, choices):
     return f" (did you mean {close[0]}?)" if close else ""
 
 
-def _duration_problem(node, health: bool = False):
-    if not isinstance(node.value, str):
-        return f"{node.raw!r} must be a string with a unit, like 30s or 1m30s"
-    seconds = duration_value(node)
-    if seconds is None:
-        return f"{node.value!r} is not a duration (like 30s, 1m30s, 500ms)"
-    if seconds < 0:
-        return f"{node.value} is negative"
-    if health and 0 < seconds < MIN_HEALTH_DURATION:
-        return f"{node.value} is under swarm's minimum of 1ms"
-    return None
-
-
-def _number_problem(node, integer: bool, upper=None):
-    value = number_value(node, integer)
-    if value is None:
-        if isinstance(node.value, str) and not node.interpolated:
-            return f"{node.raw!r} is a quoted string: write the number unquoted"
-        return f"{node.raw!r} is not {'an integer' if integer else 'a number'}"
-    if value < 0:
-        return f"{value:g} is negative"
-    if upper is not None and value > upper:
-        return f"{value:g} is above {upper:g}"
-    return None
+def _known(node):
+    return isinstance(node, Scalar) and node.value is not None and not node.unknown
 
 
 class InvalidUpdateValue(Rule):
-    """A value in update_config, rollback_config or healthcheck that docker or swarm refuses.
+    """A value `docker stack config` accepts but the daemon or the swarm manager refuses.
 
     ## What it does
-    Checks every field of `deploy.update_config` and `deploy.rollback_config`, and the
-    timings of `healthcheck`, the way `docker stack deploy`, the docker daemon and the
-    swarm manager do:
+    Reports the update, rollback and healthcheck values that pass the docker CLI's
+    schema and then make `docker stack deploy` fail when the daemon or the swarm manager
+    creates or updates the service:
 
-    - `failure_action` is one of `pause`, `continue`, `rollback`; `order` is `stop-first`
-      or `start-first` (case matters);
-    - `delay`, `monitor` and the healthcheck's `interval`, `timeout`, `start_period`,
-      `start_interval` are Go durations written as strings (`30s`, `1m30s`), never
-      negative, and a healthcheck interval or timeout not under 1ms;
-    - `parallelism` and `retries` are non-negative integers, `max_failure_ratio` a number
-      from 0 to 1, all written unquoted (an interpolated `${N:-2}` is fine);
-    - no other key appears in update_config or rollback_config.
+    - `failure_action` of `update_config` or `rollback_config` other than `pause`,
+      `continue` or `rollback` (the daemon: "unrecognized update failure action");
+    - a negative `update_config.delay` or `update_config.monitor` (swarm: "update-delay
+      cannot be negative", "update-monitor cannot be negative");
+    - `update_config.max_failure_ratio` below 0 or above 1 (swarm: "update-maxfailureratio
+      cannot be less than 0 or bigger than 1");
+    - a healthcheck `interval`, `timeout` or `start_period` that is not 0 but under 1ms,
+      negative ones included (swarm: "Interval in HealthConfig cannot be less than 1ms").
 
-    Values that depend on a variable with no value are not judged.
+    Swarm validates only the update config: a negative delay or monitor, or a ratio
+    outside 0..1, in `rollback_config` is deployed as written and not reported here. What
+    the CLI itself refuses (unknown keys, `order: Start-First`, a duration without a unit,
+    a quoted number) is CP001. Values that depend on a variable with no value are not judged.
 
     ## Why is this bad
-    Each of these makes the deploy fail: the docker CLI rejects the schema ("Does not
-    match format 'duration'", "must be a integer", "Additional property ... is not
-    allowed"), the daemon rejects an unknown failure action ("unrecognized update failure
-    action"), the swarm manager rejects a negative delay or monitor and a ratio outside
-    0..1. A typo like `rolback` means the rollout policy the owner meant never reaches
-    swarm, and on an upgrade the deploy stops before anything rolls out.
+    The file looks valid (`docker stack config` prints it), but the deploy stops at this
+    service with an error from the daemon: on an upgrade nothing rolls out, and a typo like
+    `rolback` means the rollout policy the owner meant never reaches swarm.
 
     ## Example
     ```yaml
     deploy:
       update_config:
         failure_action: rolback
-        monitor: 30
-        parallelism: "2"
+        delay: -5s
+        max_failure_ratio: 1.5
     ```
 
     ## Use instead
@@ -85,8 +60,8 @@ class InvalidUpdateValue(Rule):
     deploy:
       update_config:
         failure_action: rollback
-        monitor: 30s
-        parallelism: 2
+        delay: 5s
+        max_failure_ratio: 0.5
     ```
 
     ## Fix
@@ -100,53 +75,40 @@ class InvalidUpdateValue(Rule):
 
     def check_service(self, service, ctx):
         for section in UPDATE_SECTIONS:
-            yield from self._update_section(service, section)
+            config = service.get("deploy", section)
+            if isinstance(config, Mapping):
+                yield from self._update_section(service, section, config)
         yield from self._healthcheck(service)
 
-    def _update_section(self, service, section):
-        config = service.get("deploy", section)
-        if config is None or (isinstance(config, Scalar) and config.value is None):
-            return
-        if not isinstance(config, Mapping):
-            yield self.finding(config, f"{section} must be a mapping of update settings", service)
-            return
-        for key, node in config.items.items():
-            problem = None
-            if key not in UPDATE_KEYS:
-                if key.startswith("x-"):
-                    continue
-                yield self.finding(config.key_pos.get(key, node.pos), (
-                    f"{section}.{key} is not an update setting{_suggest(key, UPDATE_KEYS)}: docker "
-                    f"stack deploy refuses the file (allowed: {', '.join(UPDATE_KEYS)})"), service)
-                continue
-            if not isinstance(node, Scalar) or node.value is None or node.unknown:
-                if not isinstance(node, Scalar):
-                    yield self.finding(node, f"{section}.{key} must be a single value", service)
-                continue
-            if key in CHOICES:
-                if node.value not in CHOICES[key]:
-                    problem = (f"{node.value!r} is not one of {', '.join(CHOICES[key])}"
-                               f"{_suggest(node.value, CHOICES[key])}")
-            elif key in ("delay", "monitor"):
-                problem = _duration_problem(node, health=False)
-            elif key == "parallelism":
-                problem = _number_problem(node, integer=True)
-            elif key == "max_failure_ratio":
-                problem = _number_problem(node, integer=False, upper=1)
-            if problem:
-                yield self.finding(node, f"{section}.{key}: {problem}; the deploy is refused", service)
+    def _update_section(self, service, section, config):
+        action = config.get("failure_action")
+        if _known(action) and action.value not in FAILURE_ACTIONS:
+            yield self.finding(action, f"{section}.failure_action {action.value!r} is not pause, continue or "
+                               f"rollback{_suggest(action.value, FAILURE_ACTIONS)}", service,
+                               detail="the daemon refuses the service: unrecognized update failure action")
+        if section != "update_config":
+            return  # swarm checks delay, monitor and the ratio of the update config only
+        for key in ("delay", "monitor"):
+            node = config.get(key)
+            seconds = duration_value(node) if _known(node) else None
+            if seconds is not None and seconds < 0:
+                yield self.finding(node, f"{section}.{key} {node.value} is negative", service,
+                                   detail=f"swarm refuses the service: update-{key} cannot be negative")
+        node = config.get("max_failure_ratio")
+        ratio = number_value(node) if _known(node) else None
+        if ratio is not None and not 0 <= ratio <= 1:
+            yield self.finding(node, f"{section}.max_failure_ratio {ratio:g} is outside 0..1", service,
+                               detail="swarm refuses the service: update-maxfailureratio cannot be less "
+                                      "than 0 or bigger than 1")
 
     def _healthcheck(self, service):
         health = service.get("healthcheck")
         if not isinstance(health, Mapping):
             return
-        for key in HEALTH_DURATIONS + ("retries",):
+        for key in HEALTH_DURATIONS:
             node = health.get(key)
-            if not isinstance(node, Scalar) or node.value is None or node.unknown:
-                continue
-            if key == "retries":
-                problem = _number_problem(node, integer=True)
-            else:
-                problem = _duration_problem(node, health=key in ("interval", "timeout"))
-            if problem:
-                yield self.finding(node, f"healthcheck.{key}: {problem}; the deploy is refused", service)
+            seconds = duration_value(node) if _known(node) else None
+            if seconds is not None and seconds != 0 and seconds < MIN_HEALTH_DURATION:
+                yield self.finding(node, f"healthcheck.{key} {node.value} is under swarm's 1ms minimum", service,
+                                   detail="swarm refuses the service: a healthcheck interval, timeout or "
+                                          "start_period must be 0 or at least 1ms")

@@ -63,7 +63,6 @@ class InterpolatedDuration(Rule):
             if not isinstance(node, Scalar) or not references_variable(node):
                 continue
             field = ".".join(path)
-            yield self.finding(node, (
-                f"{field} is interpolated ({node.raw}): abra validates durations before "
-                "interpolating, rejects this one and refuses to deploy the recipe; write a literal "
-                "duration"), service)
+            yield self.finding(node, f"{field} is interpolated ({node.raw}): abra refuses to deploy", service,
+                               detail=("abra validates durations before interpolating, rejects this one and "
+                                       "refuses to deploy the recipe; write a literal duration"))

@@ -71,9 +71,8 @@ class VersionLabel(Rule):
         if isinstance(value, Scalar):
             if value.unknown or (value.value not in (None, "") and str(value.value).strip()):
                 return
-            yield self.finding(value, (
-                f"the app service's {key} label is empty: a chaos deploy keeps this value, so the "
-                "deployed app would carry no version"), service)
+            yield self.finding(value, f"the app service's {key} label is empty", service, detail=(
+                "a chaos deploy keeps this value, so the deployed app would carry no version"))
             return
         hint = ""
         literal = [k for k in labels.items if _LITERAL_KEY.match(k)]
@@ -87,6 +86,6 @@ class VersionLabel(Rule):
         elif isinstance(container, Mapping) and key in container.items:
             hint = " (it is under the service's labels:, which are container labels; move it to deploy.labels)"
         yield self.finding(absence_position(service, "deploy", "labels"), (
-            f"the app service has no {key} deploy label{hint}: abra records the deployed recipe "
-            "version there and a chaos deploy copies it from compose.yml, so without it the running "
-            "release cannot be told"), service)
+            f"the app service has no {key} deploy label"), service, detail=(
+            f"{hint.strip(' ()') + '; ' if hint else ''}abra records the deployed recipe version there and a chaos deploy copies it "
+            "from compose.yml, so without it the running release cannot be told"))

@@ -140,7 +140,9 @@ class DeployTimeoutTooShort(Rule):
         source = (f"timeout label {timeout}s" if node is not None
                   else f"abra's default timeout of {timeout}s (no coop-cloud.{stack.stack_name}.timeout label)")
         at = node if node is not None else absence_position(stack.services.get("app", service), "deploy")
+        short_source = f"timeout {timeout}s" if node is not None else f"abra's default timeout {timeout}s"
         yield self.finding(at, (
-            f"{source} is shorter than the worst case for service {service.name} to reach a verdict: "
-            f"{per_batch} + final monitor {seconds_text(final)} = {seconds_text(total)}; abra gives up "
-            "before swarm declares the rollout healthy or failed"), service)
+            f"{short_source} is shorter than the {seconds_text(total)} service {service.name} may need to reach a verdict"),
+            service, detail=(
+            f"{source}; worst case {per_batch} + final monitor {seconds_text(final)} = {seconds_text(total)}; "
+            "abra gives up before swarm declares the rollout healthy or failed"))

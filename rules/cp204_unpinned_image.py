@@ -45,6 +45,11 @@ def unpinned_reason(node: Scalar):
     return None
 
 
+def _short(image: str) -> str:
+    """An image as the short message shows it: a long interpolated one cut, the rest in the detail."""
+    return image if len(image) <= 60 else image[:57] + "..."
+
+
 class UnpinnedImage(Rule):
     """An image reference that does not pin a version.
 
@@ -102,4 +107,5 @@ class UnpinnedImage(Rule):
         reason = unpinned_reason(node)
         if reason:
             shown = node.raw if node.unknown else node.value
-            yield self.finding(node, f"image {shown} is not pinned: {reason}", service)
+            yield self.finding(node, f"image {_short(shown)} is not pinned", service,
+                               detail=reason if len(shown) <= 60 else f"image {shown}: {reason}")

@@ -29,7 +29,10 @@ def test_finding_exits_1_with_the_documented_line_format(cli, write, tmp_path):
     [first] = [line for line in result.output.splitlines() if " CP101 " in line]
     assert first.startswith(f"{path}:8:16: CP101 [error] ")
     assert first.endswith("(app)")
-    assert "discourse/discourse" in first
+    assert len(first) - len(f"{path}:8:16: ") < 120  # the problem first, in one short line
+    [finding] = [f for f in json.loads(cli("lint", tmp_path / "r", "--format", "json").output)["findings"]
+                 if f["rule"] == "CP101"]
+    assert finding["message"] in first and "discourse/discourse" in finding["detail"]
 
 
 def test_fail_on_threshold(cli, write, tmp_path):
@@ -94,7 +97,7 @@ def test_rules_lists_the_catalogue_and_explain_prints_the_docs(cli):
 
 def test_config_prints_the_merged_stack(cli, write, tmp_path):
     write("r/compose.yml", HEAVY)
-    write("r/compose.fix.yml", "services:\n  app:\n    deploy:\n      update_config:\n        order: stop-first\n")
+    write("r/compose.fix.yml", "version: \"3.8\"\nservices:\n  app:\n    deploy:\n      update_config:\n        order: stop-first\n")
     result = cli("config", tmp_path / "r", "-c", "compose.yml", "-c", "compose.fix.yml", "--format", "json")
     data = json.loads(result.output)
     assert data["services"]["app"]["deploy"]["update_config"] == {

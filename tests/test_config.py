@@ -31,7 +31,7 @@ def test_the_nearest_configuration_shapes_the_run(cli):
     assert not [r for r in rules if r.startswith("CP2")], "select: [CP1, CP900] keeps other families out"
     assert "CP112" not in rules, "ignore: [CP112]"
     # heavy-images from the file extend the shipped list, and the reason reaches the message
-    assert "loads a 3 GiB model at boot" in found[("CP101", "shop", "app")]["message"]
+    assert "loads a 3 GiB model at boot" in found[("CP101", "shop", "app")]["detail"]
     # options: heavy-memory 512M makes a 1G service heavy...
     assert ("CP101", "shop", "cache") in found
     # ...except where an override gives the worker service its own threshold
@@ -113,7 +113,7 @@ def test_database_images_from_the_file_reach_the_rules(cli, write, tmp_path):
     write("r/compose.yml", HEAVY.replace("discourse/discourse:3.2", "acme/ledger:5"))
     write("r/.compose-policy.yml", "select: [CP102]\ndatabase-images: [acme/ledger]\n")
     found = keyed(cli("lint", tmp_path / "r", "--format", "json"))
-    assert "listed as a database in" in found[("CP102", "r", "app")]["message"]
+    assert "listed as a database in" in found[("CP102", "r", "app")]["detail"]
     write("r/.compose-policy.yml", "select: [CP102]\n")
     assert keyed(cli("lint", tmp_path / "r", "--format", "json")) == {}
 

@@ -79,7 +79,7 @@ def test_file_set_from_env_file_compose_file(tmp_path, write):
 
 def test_explicit_compose_files_beat_env(tmp_path, write):
     write("r/compose.yml", BASE)
-    write("r/compose.a.yml", "services:\n  app:\n    image: nginx:a\n")
+    write("r/compose.a.yml", "version: \"3.8\"\nservices:\n  app:\n    image: nginx:a\n")
     write("r/.env", 'COMPOSE_FILE="compose.yml:compose.missing.yml"\n')
     [target] = discover(str(tmp_path / "r"))
     stack = load_target(target, LoadOptions(compose_files=("compose.yml", "compose.a.yml")))

@@ -23,7 +23,7 @@ Each file ``tests/rule_cases/CPNNN.yml`` holds the cases of one rule::
           - line: 9                   # the 1-based line the finding points at
             file: compose.o1.yml      # optional; compose.yml when omitted
             service: app
-            message_contains: monitor # a string, or a list of strings, all in the message
+            message_contains: monitor # a string, or a list of strings, all in the message (with its detail)
             fix:                      # required for a fixable rule (null: no fix expected)
               key_path: [deploy, update_config, monitor]
               value: 1m50s
@@ -130,7 +130,7 @@ def test_rule_case(tmp_path, code, name, case):
         finding = next(f for f in remaining if where(f) == key)
         remaining.remove(finding)
         for text in _as_list(entry.get("message_contains") or []):
-            assert text in finding.message, f"{text!r} not in {finding.message!r}"
+            assert text in finding.full_message, f"{text!r} not in {finding.full_message!r}"
         if rule.fix_applicability is not None:
             assert "fix" in entry, f"{code} is fixable: each expected finding states its fix"
         if "fix" in entry:

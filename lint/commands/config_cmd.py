@@ -8,10 +8,9 @@ import click
 import yaml
 
 from compose_policy.commands.common import load_options, reports_errors
-from compose_policy.discover import discover
 from compose_policy.errors import InputError
 from compose_policy.model import Mapping
-from compose_policy.stack import LoadOptions, load_target
+from compose_policy.stack import LoadOptions, load_target, stack_targets
 
 TOP_LEVEL = ("networks", "volumes", "secrets", "configs")
 
@@ -39,6 +38,12 @@ def stack_as_dict(stack) -> dict:
     return data
 
 
+def blocking_problems(stack) -> list:
+    """The problems docker would refuse the stack for: any but those of overlays outside the file set."""
+    outside = set(stack.documents) - set(stack.file_set)
+    return [p for p in stack.problems if p.pos.path not in outside]
+
+
 @click.command()
 @click.argument("path", type=click.Path())
 @click.option("--format", "output_format", default="yaml", type=click.Choice(["yaml", "json"]))
@@ -48,14 +53,17 @@ def config(path, output_format, compose_files, env_file):
     """Print the merged, interpolated stack of PATH (a recipe or a compose file)."""
     options = LoadOptions(compose_files=tuple(compose_files), env_file=env_file)
     outputs = []
-    for target in discover(path):
+    for target in stack_targets(path, options):
         stack = load_target(target, options)
         if stack is None:
             continue
-        if not stack.valid:
-            first = stack.problems[0]
-            raise InputError(f"{first.pos}: {first.message}")
+        refusals = blocking_problems(stack)
+        if refusals:
+            more = f" (and {len(refusals) - 1} more)" if len(refusals) > 1 else ""
+            raise InputError(f"{refusals[0].pos}: {refusals[0].message}{more}")
         outputs.append((stack.name, stack_as_dict(stack)))
+    if not outputs:
+        raise InputError(f"{path}: no compose file found")
     if output_format == "json":
         payload = outputs[0][1] if len(outputs) == 1 else {name: data for name, data in outputs}
         click.echo(json.dumps(payload, indent=2, default=str))

@@ -26,7 +26,7 @@ def command(finding) -> str:
         "title": f"{finding.rule} {finding.name}",
     }
     props = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
-    message = finding.message + (f" ({finding.service})" if finding.service else "")
+    message = finding.full_message + (f" ({finding.service})" if finding.service else "")
     return f"::{COMMANDS[str(finding.severity)]} {props}::{escape_data(message)}"
 
 

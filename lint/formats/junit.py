@@ -18,7 +18,7 @@ def _line(finding) -> str:
     # one line per finding, whatever a path, service name or message holds
     service = f" ({printable(finding.service)})" if finding.service else ""
     return (f"{printable(finding.path)}:{finding.line}:{finding.column}: [{finding.severity}] "
-            f"{printable(finding.message)}{service}")
+            f"{printable(finding.full_message)}{service}")
 
 
 def testsuite(run, result, classes) -> ET.Element:

@@ -71,7 +71,7 @@ def result_object(finding, rule_index: Optional[int], root: str) -> dict:
     data = {
         "ruleId": finding.rule,
         "level": LEVELS[str(finding.severity)],
-        "message": {"text": finding.message + (f" ({finding.service})" if finding.service else "")},
+        "message": {"text": finding.full_message + (f" ({finding.service})" if finding.service else "")},
         "locations": [{"physicalLocation": {
             "artifactLocation": artifact_location(finding.path, root),
             "region": {"startLine": finding.line, "startColumn": finding.column},

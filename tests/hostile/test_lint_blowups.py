@@ -89,7 +89,8 @@ def test_an_env_expansion_bomb_stops_at_64_kib_with_a_finding(hostile, recipe):
     found = finding_lines(run, "CP001")
     # E is 100 KB: the first value over 64 KiB, reported at its line and left unset
     assert any(re.search(r"\.env:5:1: CP001 .*E: the value expands to more than 64 KiB", f) for f in found), run
-    assert_clean(hostile("config", root), codes=(0,))
+    # config refuses a stack with CP000/CP001 problems: a one-line error, exit 2, no traceback
+    assert_clean(hostile("config", root), codes=(2,))
 
 
 def test_interpolation_in_compose_stops_at_64_kib_per_value(hostile, recipe):
@@ -122,14 +123,16 @@ def test_comment_suppressions_still_reach_down_to_the_next_yaml_line(hostile, re
 
 
 def test_port_ranges_expand_to_at_most_1024_mappings_per_service(hostile, recipe):
-    ports = "    ports:\n" + '      - "1-65535:1-65535"\n' * 40
+    # distinct entries: docker refuses a ports list that repeats an item
+    ports = "    ports:\n" + "".join(f'      - "127.0.0.{i}:1-65535:1-65535"\n' for i in range(1, 41))
     root = recipe({"compose.yml": SERVICE + ports})
     run = hostile("lint", root)
     assert_clean(run, codes=(1,))
     found = finding_lines(run, "CP001")
     assert len(found) == 40 and all("reads at most 1024 per service" in f for f in found), run
     assert "compose.yml:5:9:" in found[0]
-    assert_clean(hostile("config", root), codes=(0,))
+    # config refuses a stack with CP001 problems: a one-line error, exit 2, no traceback
+    assert_clean(hostile("config", root), codes=(2,))
 
 
 def test_a_port_range_within_the_limit_is_expanded(hostile, recipe):
