@@ -68,6 +68,7 @@ class OverlayJudgement:
     counts: Dict[str, int]
     introduced: List[dict]  # findings the overlay brings that the recipe alone does not have
     services_exposed: List[str]
+    weakening: int = 0  # audit entries that lower failure detection: the overlay's risk is high then
 
 
 @dataclass
@@ -133,6 +134,7 @@ class FleetReport:
                 "recipes_with_overlay": len(judged),
                 "by_risk": with_overlay,
                 "covered_findings": sum(1 for r in judged for f in r.findings if f.get("covered")),
+                "hidden_findings": sum(1 for r in judged for f in r.findings if f.get("hidden")),
                 "introduced_findings": sum(len(r.overlay.introduced) for r in judged),
                 "services_exposed": sorted(s for r in judged for s in r.overlay.services_exposed),
             }
@@ -257,13 +259,21 @@ def display_names(stacks, roots: Sequence[str] = ()) -> Dict[int, str]:
 
 
 def build_report(result, overlays: Optional[Dict[int, tuple]] = None, runs: Optional[Dict[int, List[dict]]] = None,
-                 min_risk: Optional[str] = None, roots: Sequence[str] = ()) -> FleetReport:
+                 min_risk: Optional[str] = None, roots: Sequence[str] = (), audits: Optional[list] = None) -> FleetReport:
     """The report of a lint result; findings are grouped by the stack run that found them.
 
     ``overlays`` maps id(stack) to (overlay files, the LintResult of the recipe with them);
-    ``runs`` maps id(stack) to the harness verdicts read for it.
+    ``runs`` maps id(stack) to the harness verdicts read for it; ``audits`` are the overlay
+    audits: an overlay with a weakening entry makes the recipe high risk with it, however few
+    findings remain (it removes findings by turning failure detection down).
     """
     overlays = overlays or {}
+    weakening: Dict[str, int] = {}
+    hidden: Dict[str, set] = {}  # overlay -> (rule, service) a weakening entry removes: hidden, not covered
+    for audit in audits or []:
+        weak = [e for e in audit.entries if e.kind == "weakening"]
+        weakening[audit.overlay] = len(weak)
+        hidden[audit.overlay] = {(rule, e.service) for e in weak for rule in e.rules}
     runs = runs or {}
     names = display_names([run.stack for run in result.runs], roots)
     recipes = []
@@ -272,14 +282,17 @@ def build_report(result, overlays: Optional[Dict[int, tuple]] = None, runs: Opti
         display = names[id(stack)]
         dicts = []
         judged = overlays.get(id(stack))
-        remaining = set()
+        remaining, hides = set(), set()
         if judged is not None:
             remaining = {_finding_key(f) for f in judged[1].findings}
+            hides = set().union(*(hidden.get(f, set()) for f in judged[0]))
         for finding in findings:
             item = finding.to_dict()
             item["risk"] = finding_risk(finding.rule, finding.severity)
             if judged is not None:
-                item["covered"] = _finding_key(finding) not in remaining
+                gone = _finding_key(finding) not in remaining
+                item["hidden"] = gone and (finding.rule, finding.service) in hides
+                item["covered"] = gone and not item["hidden"]
             dicts.append(item)
         overlay = None
         if judged is not None:
@@ -289,8 +302,10 @@ def build_report(result, overlays: Optional[Dict[int, tuple]] = None, runs: Opti
             introduced = [dict(f.to_dict(), risk=finding_risk(f.rule, f.severity))
                           for f in with_findings if _finding_key(f) not in own]
             with_stack = with_result.stacks[0] if with_result.stacks else stack
-            overlay = OverlayJudgement(files=list(files), risk=grade(with_findings), counts=_counts(with_findings),
-                                       introduced=introduced, services_exposed=_exposed(display, with_stack, with_findings))
+            weak = sum(weakening.get(f, 0) for f in files)
+            overlay = OverlayJudgement(files=list(files), risk=worst([grade(with_findings)] + (["high"] if weak else [])),
+                                       counts=_counts(with_findings), introduced=introduced,
+                                       services_exposed=_exposed(display, with_stack, with_findings), weakening=weak)
         risk = grade(findings)
         recipes.append(RecipeReport(
             name=stack.name, display=display, path=stack.target.root, kind=stack.target.kind, risk=risk,
@@ -299,4 +314,4 @@ def build_report(result, overlays: Optional[Dict[int, tuple]] = None, runs: Opti
             findings=dicts, overlay=overlay, runs=runs.get(id(stack), [])))
     recipes.sort(key=lambda r: (r.risk == "invalid", not r.failed_runs, SORT_ORDER.index(r.deployed_risk),
                                 SORT_ORDER.index(r.risk), r.display))
-    return FleetReport(recipes, min_risk=min_risk)
+    return FleetReport(recipes, min_risk=min_risk, audit=audits)

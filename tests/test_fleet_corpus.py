@@ -70,6 +70,10 @@ def test_overlays_cover_findings_per_recipe(cli, corpus):
     # the weakening overlay removes findings by turning failure detection off, and brings CP116
     food = recipes["foodsharing-cms"]
     assert [f["rule"] for f in food["overlay"]["introduced"]] == ["CP116"]
+    # what failure_action: continue removes is hidden, not covered, and the recipe is high risk with it
+    hidden = {f["rule"] for f in food["findings"] if f["hidden"]}
+    assert hidden == {"CP105", "CP111", "CP112"} and not any(f["covered"] for f in food["findings"])
+    assert food["risk"] == "medium" and food["deployed_risk"] == "high" and food["overlay"]["weakening"] == 2
     assert recipes["abramon"]["overlay"] is None and "covered" not in recipes["abramon"]["findings"][0]
     assert data["summary"]["with_overlays"]["recipes_with_overlay"] == 7
     lint = run_json(cli, "lint", corpus / "coopcloud")["summary"]

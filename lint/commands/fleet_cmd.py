@@ -118,9 +118,8 @@ def fleet(paths, output_format, output, select, ignore, min_risk, enrolled, over
             stack_names = {s.stack_name: s.name for s in result.stacks if s.recipe}
             by_name, unreadable, read = read_verdicts(verdicts, names, stack_names)
             runs = {id(s): by_name.get(s.name, []) for s in result.stacks if s.recipe}
-    report = build_report(result, overlays=judged, runs=runs, min_risk=min_risk, roots=roots)
+    report = build_report(result, overlays=judged, runs=runs, min_risk=min_risk, roots=roots, audits=audits)
     report.enrolled_missing = missing
-    report.audit = audits
     report.unreadable_verdicts = unreadable
     report.verdicts_read = read
     write_text(output, RENDERERS[output_format](report))

@@ -98,7 +98,7 @@ def render_text(report) -> str:
         w = summary["with_overlays"]
         lines.append(f"  with CI overlays ({w['recipes_with_overlay']} recipes): "
                      + ", ".join(f"{r} {w['by_risk'][r]}" for r in SORT_ORDER if w["by_risk"][r])
-                     + f"; {w['covered_findings']} findings covered, {w['introduced_findings']} introduced")
+                     + f"; {w['covered_findings']} findings covered, {w['hidden_findings']} hidden by weakening entries, {w['introduced_findings']} introduced")
     if report.min_risk:
         lines.append(f"  showing {summary['shown']} at {report.min_risk} risk or worse")
     failed = [r for r in report.recipes if r.failed_runs]
@@ -119,6 +119,11 @@ def render_text(report) -> str:
         covered = sorted({f["rule"] for f in recipe.findings if f.get("covered")})
         if covered:
             lines.append(f"    covered by overlay: {', '.join(covered)}")
+        hidden = sorted({f["rule"] for f in recipe.findings if f.get("hidden")})
+        if hidden:
+            lines.append(f"    hidden by a weakening overlay: {', '.join(hidden)}")
+        if recipe.overlay is not None and recipe.overlay.weakening:
+            lines.append(f"    overlay weakens failure detection ({recipe.overlay.weakening} entries): see the audit")
         if recipe.overlay is not None and recipe.overlay.introduced:
             lines.append(f"    introduced by overlay: {', '.join(sorted({f['rule'] for f in recipe.overlay.introduced}))}")
         lines += [f"    run {plain(line)}" for line in _run_lines(recipe)]
@@ -188,7 +193,7 @@ def _markdown(report, detail: int, rows) -> str:
         w = summary["with_overlays"]
         out += ["", f"With CI overlays ({w['recipes_with_overlay']} recipes): "
                 + ", ".join(f"{r} {w['by_risk'][r]}" for r in SORT_ORDER if w["by_risk"][r])
-                + f"; {w['covered_findings']} findings covered, {w['introduced_findings']} introduced."]
+                + f"; {w['covered_findings']} findings covered, {w['hidden_findings']} hidden by weakening entries, {w['introduced_findings']} introduced."]
     failed = [r for r in report.recipes if r.failed_runs]
     if failed:
         out += ["", "### Failed in CI runs", "", "| recipe | when | what |", "|---|---|---|"]
@@ -285,11 +290,20 @@ def _charts(report) -> str:
                            recipes[:15], order, _RISK_COLOUR))
 
 
-def _finding_item(finding: dict) -> str:
+def _finding_item(finding: dict, root: str = "") -> str:
+    """The rule and the message's first clause; the rest and the place unfold on a click."""
     e = html.escape
     covered = ' <span class="covered">covered by overlay</span>' if finding.get("covered") else ""
-    return (f'<li><code>{e(finding["rule"])}</code> {e(plain(finding["message"]))}{covered} '
-            f'<small>{e(plain(finding["path"]))}:{int(finding["line"])}</small></li>')
+    if finding.get("hidden"):
+        covered = ' <span class="weak">hidden by a weakening overlay</span>'
+    message = plain(finding["message"])
+    cut = message.find(": ", 25)
+    head, rest = (message[:cut], message[cut + 2:]) if 0 < cut <= 110 else (_shorten(message, 90), message)
+    where = finding["path"]
+    if root and where.startswith(root.rstrip("/") + "/"):
+        where = where[len(root.rstrip("/")) + 1:]
+    return (f'<li><details><summary><code>{e(finding["rule"])}</code> {e(_shorten(head, 110))}{covered}</summary>'
+            f'{e(rest)} <small>{e(plain(where))}:{int(finding["line"])}</small></details></li>')
 
 
 def _recipe_rows(recipe) -> str:
@@ -305,18 +319,20 @@ def _recipe_rows(recipe) -> str:
     loose = [f for f in recipe.findings if f["service"] is None or f["service"] not in {s.name for s in services}]
     for index, s in enumerate(services):
         own = [f for f in recipe.findings if f["service"] == s.name] + (loose if index == 0 else [])
-        details = "".join(_finding_item(f) for f in own)
+        details = "".join(_finding_item(f, recipe.path) for f in own)
         rows.append(
             f"<tr>{head if index == 0 else ''}<td>{e(plain(s.name))}<br><small>{e(plain(s.image or ''))}</small></td>"
             f"<td>{e(plain(s.order))}</td><td>{e(plain(s.failure_action))}</td><td>{e(plain(s.monitor))}</td>"
             f"<td><ul>{details}</ul></td></tr>")
     if not services:
-        rows.append(f"<tr>{head}<td colspan=4></td><td><ul>{''.join(_finding_item(f) for f in loose)}</ul></td></tr>")
+        rows.append(f"<tr>{head}<td colspan=4></td><td><ul>{''.join(_finding_item(f, recipe.path) for f in loose)}</ul></td></tr>")
     extra = []
     if recipe.overlay is not None:
         files = ", ".join(e(plain(f)) for f in recipe.overlay.files)
-        introduced = "".join(_finding_item(f) for f in recipe.overlay.introduced)
-        extra.append(f"<b>CI overlay</b> {files}" + (f"<br>introduced:<ul>{introduced}</ul>" if introduced else ""))
+        introduced = "".join(_finding_item(f, recipe.path) for f in recipe.overlay.introduced)
+        weak = (f' <span class="weak">{recipe.overlay.weakening} weakening '
+                f'entr{"y" if recipe.overlay.weakening == 1 else "ies"}: see the audit</span>') if recipe.overlay.weakening else ""
+        extra.append(f"<b>CI overlay</b> {files}{weak}" + (f"<br>introduced:<ul>{introduced}</ul>" if introduced else ""))
     runs = _run_lines(recipe)
     if runs:
         extra.append("<b>CI runs</b><ul>" + "".join(f"<li>{e(plain(line))}</li>" for line in runs) + "</ul>")
@@ -365,7 +381,7 @@ def render_html(report) -> str:
         w = summary["with_overlays"]
         parts.append(f"<p>With CI overlays ({w['recipes_with_overlay']} recipes): "
                      + ", ".join(f"{r} {w['by_risk'][r]}" for r in SORT_ORDER if w["by_risk"][r])
-                     + f"; {w['covered_findings']} findings covered, {w['introduced_findings']} introduced.</p>")
+                     + f"; {w['covered_findings']} findings covered, {w['hidden_findings']} hidden by weakening entries, {w['introduced_findings']} introduced.</p>")
     parts.append(f'<div class="charts">{_charts(report)}</div>')
     if failed:
         items = "".join(f"<li><b>{e(plain(r.display))}</b>: " + "; ".join(e(plain(line)) for line in _run_lines(r)
@@ -396,16 +412,17 @@ def render_html(report) -> str:
 <style>
 body{{font-family:system-ui,sans-serif;margin:2rem;color:#111;max-width:90rem}}
 .cards{{display:flex;gap:1rem;margin:1rem 0;flex-wrap:wrap}}
-.card{{border:2px solid;border-radius:8px;padding:.6rem 1rem;display:flex;flex-direction:column;min-width:9rem}}
+.card{{border:2px solid;border-radius:8px;padding:.6rem 1rem;display:flex;flex-direction:column;flex:1 1 0;min-width:9rem}}
 .card b{{font-size:1.8rem}} .card small{{color:#555}}
 .charts{{display:flex;gap:2rem;flex-wrap:wrap;margin:1rem 0}}
 table{{border-collapse:collapse;width:100%;table-layout:fixed;margin-bottom:1.5rem}}
 td,th{{border-bottom:1px solid #ddd;padding:.4rem;vertical-align:top;text-align:left;overflow-wrap:anywhere}}
-table.recipes th:nth-child(1){{width:15%}} table.recipes th:nth-child(2){{width:7.5rem}}
-table.recipes th:nth-child(3){{width:13%}} table.recipes th:nth-child(4),table.recipes th:nth-child(5),table.recipes th:nth-child(6){{width:8%}}
+table.recipes th:nth-child(1){{width:14%}} table.recipes th:nth-child(2){{width:7.5rem}}
+table.recipes th:nth-child(3){{width:12%}} table.recipes th:nth-child(4),table.recipes th:nth-child(5),table.recipes th:nth-child(6){{width:7.5rem}}
+summary{{cursor:pointer}} li details{{margin-bottom:.2rem}}
 table.audit th:nth-child(4){{width:8rem}} table.invalid td:first-child{{width:25%}}
 .badge{{color:#fff;border-radius:4px;padding:.1rem .5rem;white-space:nowrap;display:inline-block}}
-.nowrap{{white-space:nowrap}} .covered{{color:#15803d;font-weight:600;white-space:nowrap}}
+.nowrap{{white-space:nowrap}} .weak{{color:#b91c1c;font-weight:600}} .covered{{color:#15803d;font-weight:600;white-space:nowrap}}
 tr.extra td{{background:#f8fafc;font-size:.9rem}}
 ul{{margin:0;padding-left:1rem}} small{{color:#666}} ul.names{{columns:4}}
 </style></head><body>
