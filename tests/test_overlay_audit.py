@@ -138,6 +138,14 @@ def test_healthcheck_test_merge_matches_docker(cli, write, tmp_path):
         services = yaml.safe_load(merged.stdout)["services"]
         assert services["db"]["healthcheck"]["test"] == ["CMD-SHELL", "pg_isready", "CMD-SHELL", "exit 0"]
         assert services["web"]["healthcheck"]["test"] == ["CMD-SHELL", "exit 0"]
+        # the audit judges the linter's merge: it must be docker's
+        from compose_policy.discover import discover
+        from compose_policy.stack import LoadOptions, load_target
+
+        [target] = discover(str(tmp_path / "r" / "app"))
+        stack = load_target(target, LoadOptions(compose_files=("compose.yml", "../../ci/app/compose.ccci.yml")))
+        for name in ("db", "web"):
+            assert stack.services[name].value("healthcheck", "test") == services[name]["healthcheck"]["test"]
     _, data = audit_json(cli, tmp_path / "r", "--overlay-dir", str(tmp_path / "ci" / "{recipe}"))
     found = entries(data)
     db = found[("app", "db", "healthcheck.test")]
