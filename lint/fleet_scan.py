@@ -90,11 +90,12 @@ def check_template(template: str) -> None:
 
 
 def with_load(options: LintOptions, load: LoadOptions) -> LintOptions:
-    """The same options with another file set."""
-    return LintOptions(select=options.select, ignore=options.ignore, load=load, rule_options=options.rule_options,
-                       severities=options.severities, data=options.data, config=options.config,
-                       find_config=options.find_config, fail_on=options.fail_on, baseline=options.baseline,
-                       suppressions=options.suppressions)
+    """The same options (whatever fields they have) with another file set."""
+    import copy
+
+    clone = copy.copy(options)
+    clone.load = load
+    return clone
 
 
 def lint_with_overlay(stack, overlays: Sequence[str], options: LintOptions) -> LintResult:

@@ -67,17 +67,18 @@ def _findings_line(recipe) -> str:
     return f"{c['error']} error, {c['warning']} warning, {c['info']} info"
 
 
-def _run_lines(recipe) -> List[str]:
+def _run_lines(recipe, failed_only: bool = False) -> List[str]:
     out = []
     for run in recipe.runs:
         if not run.get("checked", True):
-            out.append(f"{run['when']}: not checked: {run.get('error') or 'no reason given'}")
+            if not failed_only:
+                out.append(f"{run['when']}: not checked: {run.get('error') or 'no reason given'}")
             continue
         for failure in run["failures"]:
             out.append(f"{run['when']}: {failure['service']} {failure['outcome']}: {failure.get('reason') or ''}".rstrip(": "))
         if run.get("hc1_failed"):
             out.append(f"{run['when']}: HC1 failed: {run.get('hc1_reason') or ''}")
-        if run["passed"]:
+        if run["passed"] and not failed_only:
             out.append(f"{run['when']}: passed")
     return out
 
@@ -105,7 +106,7 @@ def render_text(report) -> str:
     if failed:
         lines += ["", "Failed in CI runs (not just sharing the policy):"]
         for recipe in failed:
-            lines += [f"  {plain(recipe.display)}: {plain(line)}" for line in _run_lines(recipe) if "passed" != line[-6:]]
+            lines += [f"  {plain(recipe.display)}: {plain(line)}" for line in _run_lines(recipe, failed_only=True)]
     clean = []
     for recipe in _graded(report):
         if recipe.deployed_risk == "clean" and not recipe.runs:
@@ -384,8 +385,8 @@ def render_html(report) -> str:
                      + f"; {w['covered_findings']} findings covered, {w['hidden_findings']} hidden by weakening entries, {w['introduced_findings']} introduced.</p>")
     parts.append(f'<div class="charts">{_charts(report)}</div>')
     if failed:
-        items = "".join(f"<li><b>{e(plain(r.display))}</b>: " + "; ".join(e(plain(line)) for line in _run_lines(r)
-                                                                           if not line.endswith(": passed")) + "</li>"
+        items = "".join(f"<li><b>{e(plain(r.display))}</b>: "
+                        + "; ".join(e(plain(line)) for line in _run_lines(r, failed_only=True)) + "</li>"
                         for r in failed)
         parts.append(f'<h2>Failed in CI runs</h2><ul class="failed">{items}</ul>')
     parts.append('<h2>Recipes by risk</h2><table class="recipes"><thead><tr><th>recipe</th><th>risk</th><th>service</th>'
