@@ -152,3 +152,16 @@ def test_healthcheck_test_merge_matches_docker(cli, write, tmp_path):
     assert db["class"] == "redundant" and "sh -c 'pg_isready'" in db["reason"]
     web = found[("app", "web", "healthcheck.test")]
     assert web["class"] == "weakening" and "always passes" in web["reason"]
+
+
+def test_audit_rows_escape_what_the_overlay_says(cli, write, tmp_path):
+    write("r/app/compose.yml", BASE_SHELL_TEST)
+    write("ci/app/compose.ccci.yml", 'services:\n  db:\n    environment:\n      "A|B\\n<img src=x>": "1"\n')
+    args = (tmp_path / "r", "--overlay-dir", tmp_path / "ci" / "{recipe}")
+    page = cli("fleet", *args, "--format", "markdown").output
+    [row] = [line for line in page.splitlines() if line.startswith("|") and "unexplained" in line]
+    assert "A\\|B\\\\n&lt;img" in row and row.count(" | ") == 3
+    html_page = cli("fleet", *args, "--format", "html").output
+    assert "<img" not in html_page and "A|B\\n&lt;img src=x&gt;" in html_page
+    text = cli("audit", *args).output
+    assert "A|B\\n<img src=x>" in text and len(text.splitlines()) == 3  # header line, missing-header, the entry
