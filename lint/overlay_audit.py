@@ -42,6 +42,10 @@ _HEALTH_TUNING = ("interval", "timeout", "retries", "start_period", "start_inter
 _NOOP_SHELL = re.compile(r"^\s*(?:true|:|exit\s+0|/bin/true|/usr/bin/true)\s*;?\s*$"
                          r"|(?:\|\||;)\s*(?:true|:|exit\s+0)\s*;?\s*$")
 _SHELLS = {"sh", "bash", "ash", "dash", "zsh"}
+# each entry that may remove a finding costs one lint of the recipe: bound their number and time
+# (a CI overlay has a handful of entries)
+MAX_RELINTS = 64
+MAX_RELINT_SECONDS = 20.0
 
 
 @dataclass
@@ -271,8 +275,9 @@ def audit_overlay(base_stack, base_findings, overlay: str, with_result, relint) 
     audit.entries = overlay_entries(document.root)
     removed = {_key(f) for f in base_findings} - {_key(f) for f in with_result.findings}
     raw = _raw(document.root)
+    budget = _Budget(relint, MAX_RELINTS)
     for entry in audit.entries:
-        _classify(entry, base_stack, with_stack, removed, raw, relint)
+        _classify(entry, base_stack, with_stack, removed, raw, budget)
         if entry.kind == "redundant" and entry.reason == _SAME:
             entry.reason = _why_same(entry, base_stack, document.root)
     return audit
@@ -316,7 +321,7 @@ def _classify(entry: Entry, base_stack, with_stack, removed, raw: dict, relint) 
     _removes(entry, removed, raw, relint)
     if entry.rules:
         entry.kind, entry.reason = "justified", "removes " + ", ".join(entry.rules)
-    else:
+    elif not entry.reason:
         entry.kind, entry.reason = "unexplained", "changes the stack but removes no finding"
     if appended:
         entry.reason += (f"; docker appends this test to the recipe's, so the daemon runs {probe(merged)[1]}, "
@@ -342,9 +347,35 @@ def _hides(entry: Entry) -> None:
         entry.reason += f" (and it hides {', '.join(entry.rules)})"
 
 
-def _removes(entry: Entry, removed, raw: dict, relint) -> None:
+class _Budget:
+    """``relint`` for at most ``left`` more variants of the overlay, within MAX_RELINT_SECONDS."""
+
+    def __init__(self, relint, left: int):
+        import time
+
+        self.relint = relint
+        self._left = left
+        self.deadline = time.monotonic() + MAX_RELINT_SECONDS
+
+    @property
+    def left(self) -> int:
+        import time
+
+        return self._left if time.monotonic() < self.deadline else 0
+
+    def __call__(self, path):
+        self._left -= 1
+        return self.relint(path)
+
+
+def _removes(entry: Entry, removed, raw: dict, relint: _Budget) -> None:
     """The findings that come back when this one entry is left out of the overlay."""
     if not removed:
+        return
+    if relint.left <= 0:
+        if entry.kind == "unexplained":
+            entry.reason = (f"not checked: the overlay has too many entries that change the stack "
+                            f"(at most {MAX_RELINTS} are linted without it, in {MAX_RELINT_SECONDS:g} s)")
         return
     import yaml
 
