@@ -22,7 +22,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from compose_policy.model import Mapping, Scalar, Sequence
 from compose_policy.units import try_duration
