@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     "fix": "compose_policy.fixers.cli:fix",
     "harness": "compose_policy.harness.cli:harness",
     "fleet": "compose_policy.commands.fleet_cmd:fleet",
+    "audit": "compose_policy.commands.audit_cmd:audit",
 }
 
 
