@@ -156,7 +156,7 @@ def test_healthcheck_test_merge_matches_docker(cli, write, tmp_path):
 
 def test_audit_rows_escape_what_the_overlay_says(cli, write, tmp_path):
     write("r/app/compose.yml", BASE_SHELL_TEST)
-    write("ci/app/compose.ccci.yml", 'services:\n  db:\n    environment:\n      "A|B\\n<img src=x>": "1"\n')
+    write("ci/app/compose.ccci.yml", 'version: "3.8"\nservices:\n  db:\n    environment:\n      "A|B\\n<img src=x>": "1"\n')
     args = (tmp_path / "r", "--overlay-dir", tmp_path / "ci" / "{recipe}")
     page = cli("fleet", *args, "--format", "markdown").output
     [row] = [line for line in page.splitlines() if line.startswith("|") and "unexplained" in line]
@@ -173,7 +173,7 @@ def test_a_huge_overlay_is_audited_in_bounded_time(cli, write, tmp_path):
     write("r/app/compose.yml", BASE_SHELL_TEST.replace("  db:\n", "  db:\n    deploy:\n      update_config: {failure_action: rollback, order: start-first}\n", 1))
     lines = "".join(f"      V{i}: x\n" for i in range(400))
     write("ci/app/compose.ccci.yml",
-          f"# many\nservices:\n  db:\n    deploy:\n      update_config: {{order: stop-first}}\n    environment:\n{lines}")
+          f"# many\nversion: \"3.8\"\nservices:\n  db:\n    deploy:\n      update_config: {{order: stop-first}}\n    environment:\n{lines}")
     start = time.perf_counter()
     code, data = audit_json(cli, tmp_path / "r", "--overlay-dir", tmp_path / "ci" / "{recipe}")
     assert time.perf_counter() - start < 60  # a blow-up guard, not a speed target
