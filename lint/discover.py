@@ -3,7 +3,9 @@
 - a file: linted on its own;
 - a folder with compose.yml: one recipe;
 - any other folder: every folder below it that holds compose.yml is a recipe (a folder of
-  recipes, or a tree of them), and every other compose-looking YAML file stands alone.
+  recipes, or a tree of them), and every other compose-looking YAML file stands alone;
+- a ``.py`` file, named or (for ``lint``) found by ``pydiscover`` in a folder: a harness
+  module for the CP5xx rules.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ class Target(Record):
 
     def __init__(self, kind: str, name: str, root: str, file: Optional[str] = None, explicit: bool = False,
                  overlays: Optional[List[str]] = None):
-        self.kind = kind  # "recipe" or "file"
+        self.kind = kind  # "recipe", "file", or "python" (a harness module, see pydiscover)
         self.name = name
         self.root = root  # the recipe folder, or the file's folder
         self.file = file  # for kind == "file"
@@ -67,19 +69,24 @@ def _recipe(folder: str) -> Target:
     return Target("recipe", name, os.path.normpath(folder), overlays=recipe_overlays(folder))
 
 
-def discover(path: str) -> List[Target]:
+def discover(path: str, python: bool = False) -> List[Target]:
+    """What to lint under ``path``; with ``python``, also its harness-looking Python files."""
     if not os.path.exists(path):
         raise InputError(f"{path}: no such file or directory")
     if os.path.isfile(path):
         if not os.access(path, os.R_OK):
             raise InputError(f"{path}: permission denied")
         folder = os.path.dirname(path) or "."
-        return [Target("file", os.path.normpath(path), folder, file=os.path.normpath(path), explicit=True)]
+        kind = "python" if path.endswith(".py") else "file"  # a named .py file is Python, never YAML
+        return [Target(kind, os.path.normpath(path), folder, file=os.path.normpath(path), explicit=True)]
     if not os.access(path, os.R_OK | os.X_OK):
         raise InputError(f"{path}: permission denied")
-    if _base_file(path):
-        return [_recipe(path)]
-    return list(_walk(path))
+    found = [_recipe(path)] if _base_file(path) else list(_walk(path))
+    if python:
+        from compose_policy.pydiscover import harness_files
+
+        found += [Target("python", p, os.path.dirname(p), file=p) for p in harness_files(path)]
+    return found
 
 
 def _walk(folder: str) -> Iterable[Target]:

@@ -89,7 +89,7 @@ def run_lint(paths, formats, outputs, select, ignore, fail_on, config_file, no_c
         load=LoadOptions(compose_files=tuple(compose_files), env_file=env_file),
         config=config_file, find_config=not no_config,
         fail_on=Severity.parse(fail_on) if fail_on else None,
-        baseline=None if write_baseline else baseline,
+        baseline=None if write_baseline else baseline, python_files=True,
     )
     try:
         result = lint_paths(list(paths) or ["."], options)
