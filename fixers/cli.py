@@ -12,6 +12,7 @@ from compose_policy.engine import LintOptions
 from compose_policy.errors import InputError
 from compose_policy.fixers import report
 from compose_policy.fixers.overlay import check_layout
+from compose_policy.fixers.pyfix import fix_python
 from compose_policy.fixers.relint import Linter
 from compose_policy.fixers.run import FixOptions, fix_target
 from compose_policy.model import Severity
@@ -82,7 +83,9 @@ def fix(paths, overlay_name, overlay_dir, wire_env, in_place, unsafe_fixes, diff
         in_place=in_place, overlay_name=overlay_name, overlay_dir=overlay_dir,
         unsafe_fixes=unsafe_fixes, diff=diff, wire_env=wire_env,
     )
-    targets = [t for path in (paths or (".",)) for t in discover(path)]
+    found = [t for path in (paths or (".",)) for t in discover(path, python=True)]
+    targets = [t for t in found if t.kind != "python"]
+    modules = [t for t in found if t.kind == "python"]  # harness modules: the CP501 codemod
     if not in_place:
         check_layout(targets, overlay_name, overlay_dir)
     if wire_env and len(targets) != 1:
@@ -91,9 +94,9 @@ def fix(paths, overlay_name, overlay_dir, wire_env, in_place, unsafe_fixes, diff
     out = sys.stderr if diff else sys.stdout
     linter = Linter(options.lint)
     outcomes = []
-    for target in targets:
+    for target in targets + modules:
         try:
-            outcome = fix_target(target, options, linter)
+            outcome = fix_python(target, options) if target.kind == "python" else fix_target(target, options, linter)
         except KeyError as exc:
             fail(f"unknown rule code or name: {exc.args[0]}")
         if outcome is None:
