@@ -141,7 +141,8 @@ def test_several_formats_and_outputs_in_one_run(cli, fleet):
     result = cli("lint", "fleet", *SELECT, "--format", "text", "--format", "sarif", "--format", "json",
                  "--output", "-", "--output", "out.sarif", "-o", "out.json")
     assert result.exit_code == 1
-    assert result.stdout.splitlines()[-1].startswith("Found 2 findings")
+    assert result.stdout.splitlines()[-2].startswith("Found 2 findings")
+    assert result.stdout.splitlines()[-1] == "[*] 1 fixable with `compose-policy fix`."
     assert json.loads((fleet / "out.sarif").read_text())["version"] == "2.1.0"
     assert json.loads((fleet / "out.json").read_text())["summary"]["findings"] == 2
     # a format without an output goes to stdout
@@ -207,3 +208,13 @@ def test_docs_check_mode_reports_a_stale_page(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 1
     assert "CP101.md: out of date" in proc.stderr and "CP777.md: out of date" in proc.stderr
+
+
+def test_text_marks_fixable_findings_and_counts_them(cli):
+    example = pathlib.Path(__file__).resolve().parent.parent / "examples" / "heavy-rails"
+    lines = cli("lint", example).stdout.splitlines()
+    marked = [line.split(": ", 1)[1].split(" ", 3)[:3] for line in lines if " [*] " in line]
+    assert marked == [["CP101", "[error]", "[*]"], ["CP111", "[warning]", "[*]"]]
+    assert lines[-1] == "[*] 2 fixable with `compose-policy fix`."
+    clean = cli("lint", example, "--select", "CP112,CP203").stdout
+    assert "[*]" not in clean and clean.splitlines()[-1].startswith("Found 2 findings")

@@ -1,4 +1,8 @@
-"""``path:line:col: CODE [severity] message (service)``, one line per finding."""
+"""``path:line:col: CODE [severity] message (service)``, one line per finding.
+
+A finding ``compose-policy fix`` can fix carries ``[*]`` after its severity, and the
+report ends with how many there are (as ruff marks and counts its fixable findings).
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,8 @@ def render(result, color: bool = False, statistics: bool = False, **_) -> str:
             location = _bold(location)
             code = _bold(code, _COLOURS[sev])
         service = f" ({f.service})" if f.service else ""
-        lines.append(f"{location} {code} {f.message}{service}")
+        fixable = " [*]" if f.fix is not None else ""  # ruff's mark: `compose-policy fix` can fix it
+        lines.append(f"{location} {code}{fixable} {f.message}{service}")
     counts = result.counts()
     total = len(result.findings)
     stacks, files = _plural(len(result.stacks), "stack"), _plural(result.files, "file")
@@ -46,4 +51,7 @@ def render(result, color: bool = False, statistics: bool = False, **_) -> str:
         for (code, name), count in sorted(by_rule.items()):
             lines.append(f"{count:6d}  {code}  {name}")
     lines.append(summary)
+    fixable = sum(1 for f in result.findings if f.fix is not None)
+    if fixable:
+        lines.append(f"[*] {fixable} fixable with `compose-policy fix`.")
     return "\n".join(lines) + "\n"
