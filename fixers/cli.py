@@ -46,10 +46,13 @@ EXIT_FIXED = 3
 @click.option("--config", "config_file", metavar="FILE",
               help="Use this configuration for every path instead of the nearest .compose-policy.yml.")
 @click.option("--no-config", is_flag=True, help="Use no configuration file at all.")
+@click.option("--exit-zero", is_flag=True,
+              help="Exit 0 when findings remain (3 still says fixes were written, 2 an error): "
+                   "a fix hook leaves remaining findings to the lint hook.")
 @load_options
 @reports_errors
 def fix(paths, overlay_name, overlay_dir, wire_env, in_place, unsafe_fixes, diff, select, ignore, fail_on,
-        config_file, no_config, compose_files, env_file):
+        config_file, no_config, exit_zero, compose_files, env_file):
     """Fix the findings under PATHS (default: .) and prove the result by linting it again.
 
     \b
@@ -115,6 +118,6 @@ def fix(paths, overlay_name, overlay_dir, wire_env, in_place, unsafe_fixes, diff
         sys.exit(EXIT_ERROR)
     if any(o.changes for o in outcomes):
         sys.exit(EXIT_FIXED)
-    if any(f.severity >= o.fail_on for o in outcomes for f in o.after):
+    if not exit_zero and any(f.severity >= o.fail_on for o in outcomes for f in o.after):
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_CLEAN)

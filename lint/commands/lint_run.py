@@ -50,6 +50,9 @@ PARAMS = (
            help="Record the current findings in FILE (counts per recipe, file, service and rule) and exit 0."),
     Option(["--statistics"], "statistics", "flag", help="Add a count per rule to the text output."),
     Option(["--color/--no-color"], "color", "switch", help="Colour the text output (default: on a terminal)."),
+    Option(["--fix"], "fix", "flag",
+           help="Apply the safe fixes in place first, then report what remains (like `fix --in-place`)."),
+    Option(["--unsafe-fixes"], "unsafe_fixes", "flag", help="With --fix, also apply fixes graded unsafe."),
 ) + LOAD_OPTIONS
 
 
@@ -80,7 +83,7 @@ def write_output(destination: str, text: str, colour: bool) -> None:
 
 @reports_errors
 def run_lint(paths, formats, outputs, select, ignore, fail_on, config_file, no_config, baseline, write_baseline,
-             statistics, color, compose_files, env_file):
+             statistics, color, fix, unsafe_fixes, compose_files, env_file):
     if config_file and no_config:
         raise InputError("--config and --no-config exclude each other")
     pairs = pair_outputs(formats, outputs)
@@ -91,7 +94,13 @@ def run_lint(paths, formats, outputs, select, ignore, fail_on, config_file, no_c
         fail_on=Severity.parse(fail_on) if fail_on else None,
         baseline=None if write_baseline else baseline, python_files=True,
     )
+    if unsafe_fixes and not fix:
+        raise InputError("--unsafe-fixes only applies with --fix")
     try:
+        if fix:
+            from compose_policy.commands.lint_fix import fix_in_place
+
+            fix_in_place(list(paths) or ["."], options, unsafe_fixes)
         result = lint_paths(list(paths) or ["."], options)
     except KeyError as exc:
         fail(f"unknown rule code or name: {exc.args[0]}")
