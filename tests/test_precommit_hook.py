@@ -103,3 +103,46 @@ def test_fix_hook_fixes_then_lint_passes(tmp_path, hook_cache):
     passed = try_repo(recipe, "compose-policy", hook_cache)
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "CP101" not in passed.stdout and "CP501" not in passed.stdout
+
+
+def readme_precommit_config() -> str:
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## pre-commit"):]
+    return section.split("```yaml\n", 1)[1].split("```", 1)[0]
+
+
+def test_readme_snippet_works_when_copied(tmp_path, hook_cache):
+    """The snippet names hooks that exist and no tag that does not; autoupdate pins a commit."""
+    config = yaml.safe_load(readme_precommit_config())
+    (repo,) = config["repos"]
+    hooks = {h["id"] for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    assert {h["id"] for h in repo["hooks"]} <= hooks
+    assert repo["rev"] == "main"
+
+    # the repository as users clone it: this tree, committed on main
+    upstream = tmp_path / "compose-policy"
+    upstream.mkdir()
+    archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(upstream)], input=archive, check=True)
+    git(upstream, "init", "-q", "-b", "main")
+    git(upstream, "add", "-A")
+    git(upstream, "commit", "-qm", "release")
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=upstream, capture_output=True, text=True).stdout.strip()
+
+    recipe = risky_recipe(tmp_path)
+    (recipe / ".pre-commit-config.yaml").write_text(readme_precommit_config().replace(repo["repo"], str(upstream)))
+    env = {**os.environ, "PRE_COMMIT_HOME": str(hook_cache)}
+    check = subprocess.run([str(PRE_COMMIT), "validate-config"], cwd=recipe, capture_output=True, text=True, env=env)
+    assert check.returncode == 0, check.stdout + check.stderr
+    update = subprocess.run([str(PRE_COMMIT), "autoupdate"], cwd=recipe, capture_output=True, text=True, env=env,
+                            timeout=300)
+    assert update.returncode == 0, update.stdout + update.stderr
+    assert yaml.safe_load((recipe / ".pre-commit-config.yaml").read_text())["repos"][0]["rev"] == head
+
+
+def test_the_package_says_its_license():
+    from importlib.metadata import metadata
+
+    meta = metadata("compose-policy")
+    assert meta["License-Expression"] == "MIT"
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
