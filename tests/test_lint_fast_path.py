@@ -34,6 +34,10 @@ ACCEPTED = [
     ["missing"],
     ["r", "--output", "-", "--output", "-", "--format", "json", "--format", "text"],
     ["r", "--baseline", "missing.json"],
+    ["r", "--exit-zero"],
+    ["r", "-q", "--statistics"],
+    ["--quiet", "r", "--format", "json", "--exit-zero"],
+    ["r", "--stdin-filename", "x.yml"],  # without '-': a one-line error
 ]
 # command lines left to click: help, unknown or malformed options, values click refuses
 DECLINED = [

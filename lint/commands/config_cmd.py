@@ -41,7 +41,8 @@ def stack_as_dict(stack) -> dict:
 
 @click.command()
 @click.argument("path", type=click.Path())
-@click.option("--format", "output_format", default="yaml", type=click.Choice(["yaml", "json"]))
+@click.option("--format", "output_format", default="yaml", type=click.Choice(["yaml", "json"]),
+              help="Print the stack as YAML (like docker stack config) or JSON.")
 @load_options
 @reports_errors
 def config(path, output_format, compose_files, env_file):
@@ -49,6 +50,8 @@ def config(path, output_format, compose_files, env_file):
     options = LoadOptions(compose_files=tuple(compose_files), env_file=env_file)
     outputs = []
     for target in discover(path):
+        if target.kind == "python":
+            raise InputError(f"{path}: a Python module has no stack to print")
         stack = load_target(target, options)
         if stack is None:
             continue

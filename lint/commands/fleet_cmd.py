@@ -6,26 +6,31 @@ import sys
 
 import click
 
-from compose_policy.commands.common import fail, reports_errors, split_codes
+from compose_policy.commands.common import fail, load_options, reports_errors, split_codes
 from compose_policy.engine import LintOptions, lint_paths
 from compose_policy.errors import InputError
 from compose_policy.fleet import build_report
 from compose_policy.formats.fleet_render import RENDERERS
+from compose_policy.stack import LoadOptions
 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "output_format", default="text", show_default=True,
-              type=click.Choice(sorted(RENDERERS)))
+              type=click.Choice(sorted(RENDERERS)), help="Report format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here instead of stdout.")
 @click.option("--select", multiple=True, metavar="CODES", help="Only these rules.")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rules.")
 @click.option("--fail-on-risk", type=click.Choice(["high", "medium", "low"]),
               help="Exit 1 when any recipe is at this risk or worse (default: always 0).")
+@click.option("--config", "config_file", metavar="FILE",
+              help="Use this configuration for every path instead of the nearest .compose-policy.yml.")
+@load_options
 @reports_errors
-def fleet(paths, output_format, output, select, ignore, fail_on_risk):
+def fleet(paths, output_format, output, select, ignore, fail_on_risk, config_file, compose_files, env_file):
     """Report, for every recipe under PATHS, how an upgrade could fail silently."""
-    options = LintOptions(select=split_codes(select), ignore=split_codes(ignore))
+    options = LintOptions(select=split_codes(select), ignore=split_codes(ignore), config=config_file,
+                          load=LoadOptions(compose_files=tuple(compose_files), env_file=env_file))
     try:
         result = lint_paths(list(paths) or ["."], options)
     except KeyError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from compose_policy.commands.echo import echo
 
 
-def fix_in_place(paths, options, unsafe: bool) -> None:
+def fix_in_place(paths, options, unsafe: bool, quiet: bool = False) -> None:
     from compose_policy.discover import discover
     from compose_policy.fixers.pyfix import fix_python
     from compose_policy.fixers.relint import Linter
@@ -31,6 +31,6 @@ def fix_in_place(paths, options, unsafe: bool) -> None:
                 echo(f"compose-policy: error: {outcome.name}: {outcome.error}", err=True)
             fixed += outcome.fixed
             files += len(outcome.changes)
-    if fixed:
+    if fixed and not quiet:
         echo(f"compose-policy: fixed {fixed} finding{'s' if fixed != 1 else ''} "
              f"({files} file{'s' if files != 1 else ''} written)", err=True)

@@ -21,7 +21,7 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def render(result, color: bool = False, statistics: bool = False, **_) -> str:
+def render(result, color: bool = False, statistics: bool = False, quiet: bool = False, **_) -> str:
     lines = []
     for f in result.findings:
         sev = str(f.severity)
@@ -33,6 +33,8 @@ def render(result, color: bool = False, statistics: bool = False, **_) -> str:
         service = f" ({f.service})" if f.service else ""
         fixable = " [*]" if f.fix is not None else ""  # ruff's mark: `compose-policy fix` can fix it
         lines.append(f"{location} {code}{fixable} {f.message}{service}")
+    if quiet:  # the findings only (ruff's --quiet)
+        return "".join(line + "\n" for line in lines)
     counts = result.counts()
     total = len(result.findings)
     stacks, files = _plural(len(result.stacks), "stack"), _plural(result.files, "file")
