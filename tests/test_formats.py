@@ -72,6 +72,40 @@ def test_sarif_without_known_docs_url_still_validates(cli, fleet, monkeypatch):
     log = json.loads(cli("lint", "fleet", *SELECT, "--format", "sarif").stdout)
     jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(log)
     assert all("helpUri" not in r for r in log["runs"][0]["tool"]["driver"]["rules"])
+    assert [r["properties"]["url"] for r in log["runs"][0]["tool"]["driver"]["rules"]] == [
+        "docs/rules/CP101.md", "docs/rules/CP105.md"]
+    assert all((ROOT / r["properties"]["url"]).is_file() for r in log["runs"][0]["tool"]["driver"]["rules"])
+
+
+def test_json_findings_carry_their_rule_url(cli, fleet, monkeypatch):
+    from compose_policy.formats import json_format
+
+    monkeypatch.setattr(json_format, "rule_docs_base", lambda: None)
+    findings = json.loads(cli("lint", "fleet", *SELECT, "--format", "json").stdout)["findings"]
+    assert findings and all(f["url"] == f"docs/rules/{f['rule']}.md" for f in findings)
+    assert all((ROOT / f["url"]).is_file() for f in findings)
+    monkeypatch.setattr(json_format, "rule_docs_base", lambda: "https://example.org/cp/docs/rules")
+    findings = json.loads(cli("lint", "fleet", *SELECT, "--format", "json").stdout)["findings"]
+    assert all(f["url"] == f"https://example.org/cp/docs/rules/{f['rule']}.md" for f in findings)
+
+
+def test_the_docs_base_comes_from_the_rules_project_url(monkeypatch):
+    import importlib.metadata
+
+    from compose_policy.formats import ruleurl
+
+    class Meta:
+        def __init__(self, urls):
+            self.urls = urls
+
+        def get_all(self, key):
+            return self.urls if key == "Project-URL" else None
+
+    monkeypatch.setattr(importlib.metadata, "metadata", lambda name: Meta(["Homepage, https://x.org",
+                                                                           "rules, https://x.org/docs/rules/"]))
+    assert ruleurl.rule_docs_base() == "https://x.org/docs/rules"
+    monkeypatch.setattr(importlib.metadata, "metadata", lambda name: Meta(["Homepage, https://x.org"]))
+    assert ruleurl.rule_docs_base() is None
 
 
 def test_sarif_file_outside_the_working_directory_gets_an_absolute_uri(write, tmp_path):
