@@ -95,6 +95,12 @@ def _add_import(body, statement):
     return list(body[:at]) + [statement] + list(body[at:])
 
 
+def SyntaxError_():
+    from libcst import ParserSyntaxError
+
+    return ParserSyntaxError
+
+
 def _counts(findings: List[Finding]) -> Counter:
     return Counter(f.rule for f in findings)
 
@@ -120,7 +126,11 @@ def fix_python(target, options: FixOptions) -> Outcome:
             outcome.held_back = []
         return outcome
     old = read_text(path)
-    new = insert_guards(old, fixes)
+    try:
+        new = insert_guards(old, fixes)
+    except SyntaxError_() as exc:  # a configured guard-call that is no Python statement
+        outcome.error = f"not fixed: the guard call {fixes[0].statement!r} does not parse: {exc.message}"
+        return outcome
     if new == old:
         return outcome
     change = Change(path, old, new, file_mode(path))

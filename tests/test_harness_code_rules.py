@@ -168,3 +168,25 @@ def test_a_compose_lint_never_imports_libcst(tmp_path):
             "except SystemExit:\n    print('libcst' in sys.modules)\n")
     proc = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True)
     assert proc.stdout.splitlines()[-1] == "False", proc.stderr
+
+
+@pytest.mark.parametrize("config, where", [
+    ("options:\n  redeploy-functions: [1]\n", "options.redeploy-functions[0]"),
+    ("options:\n  lock-names: ['a b']\n", "options.lock-names[0]"),
+    ("rules:\n  CP501:\n    options:\n      guard-call: 'wait('\n", "rules.CP501.options.guard-call"),
+    ("rules:\n  CP502:\n    options:\n      lock-names: [x]\n", "CP502 has no option 'lock-names'"),
+])
+def test_names_are_validated(tmp_path, cli, config, where):
+    (tmp_path / ".compose-policy.yml").write_text(config)
+    (tmp_path / "h.py").write_text("chaos_redeploy('x')\n")
+    result = cli("lint", tmp_path / "h.py")
+    assert result.exit_code == 2 and where in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_guard_call_that_does_not_parse_is_a_fix_error(tmp_path, cli):
+    (tmp_path / ".compose-policy.yml").write_text("rules:\n  CP501:\n    options:\n      guard-call: 'wait(()'\n")
+    module = tmp_path / "h.py"
+    module.write_text("chaos_redeploy('x')\n")
+    result = cli("fix", "--in-place", "--unsafe-fixes", module)
+    assert result.exit_code == 2 and "does not parse" in result.stderr
+    assert module.read_text() == "chaos_redeploy('x')\n"
