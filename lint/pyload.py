@@ -20,8 +20,12 @@ if TYPE_CHECKING:  # names for annotations only: importing typing slows every li
     from typing import Any, Dict, List, Optional
 
 # a harness module is a few hundred lines; anything far larger is no harness, and a hostile
-# repository must not make the linter parse megabytes of generated code
-MAX_BYTES = 1_000_000
+# repository must not make the linter parse megabytes of generated code (libcst and the
+# rules' walks take seconds for 100 kB of dense harness code)
+MAX_BYTES = 128_000
+MAX_BRACKETS = 50
+MAX_INDENT = 40
+MAX_STATEMENT_TOKENS = 1500
 PYTHON = "python"
 
 
@@ -75,10 +79,53 @@ def read_source(path: str) -> str:
     return data.decode("utf-8")
 
 
+def too_complex(text: str):
+    """(why, line) when the text nests deeper or runs longer than a harness ever does, else None.
+
+    libcst's parser and visitors recurse: very deep brackets crash its native parser, and
+    long operator chains or deep blocks exhaust Python's recursion slowly. CPython itself
+    refuses more than 200 nested brackets and 100 indentation levels; a harness statement
+    is a few dozen tokens. The tokenizer measures both without recursion.
+    """
+    import io
+    import tokenize
+
+    depth = indent = tokens = 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            kind, string, line = token.type, token.string, token.start[0]
+            tokens += 1
+            if kind == tokenize.OP and string in "([{":
+                depth += 1
+                if depth > MAX_BRACKETS:
+                    return f"brackets nested deeper than {MAX_BRACKETS}", line
+            elif kind == tokenize.OP and string in ")]}":
+                depth -= 1
+            elif kind == tokenize.INDENT:
+                indent += 1
+                if indent > MAX_INDENT:
+                    return f"blocks nested deeper than {MAX_INDENT}", line
+            elif kind == tokenize.DEDENT:
+                indent -= 1
+            elif kind in (tokenize.NEWLINE, tokenize.ENDMARKER):
+                tokens = 0
+            if tokens > MAX_STATEMENT_TOKENS:
+                return f"a statement longer than {MAX_STATEMENT_TOKENS} tokens", line
+    except (tokenize.TokenError, SyntaxError):
+        return None  # the parser says what is wrong, with its position
+    return None
+
+
 def parse_module(target, path: str, text: str) -> PythonModule:
     """Parse ``text``; a syntax error is a problem (CP500) at its line, never an exception."""
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
+
+    refused = too_complex(text)
+    if refused is not None:
+        why, line = refused
+        return PythonModule(target, path, text, [Problem(PYTHON, f"not read as a harness module: {why}",
+                                                          Position(path, line, 1))])
 
     try:
         wrapper = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)

@@ -153,13 +153,19 @@ def calls_in(node: cst.CSTNode) -> List[cst.Call]:
 
 
 def parents_of(module: cst.Module) -> Dict[cst.CSTNode, cst.CSTNode]:
+    """Each node's parent, from one walk (``node.children`` would re-walk every subtree)."""
     parents: Dict[cst.CSTNode, cst.CSTNode] = {}
+    path: List[cst.CSTNode] = []
 
     class Record(cst.CSTVisitor):
         def on_visit(self, n):
-            for child in n.children:
-                parents[child] = n
+            if path:
+                parents[n] = path[-1]
+            path.append(n)
             return True
+
+        def on_leave(self, n):
+            path.pop()
 
     module.visit(Record())
     return parents

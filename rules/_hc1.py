@@ -74,7 +74,8 @@ def skipped(tree, site, parents, where) -> Optional[Tuple[cst.CSTNode, str]]:
         name = dotted(decorator.decorator)
         if SKIP_MARKS.search(name):
             return decorator.decorator, f"the test is marked {last(name)}, so its commit check never fails it"
-    for call in all_calls(function.body):
+    skips = [c for c in all_calls(function.body) if SKIP_CALLS.search(dotted(c.func))] if function.body else []
+    for call in skips:
         if not SKIP_CALLS.search(dotted(call.func)) or not where(call) < where(site):
             continue
         # a skip under a condition of the test's own data (no commit to check) is a choice;

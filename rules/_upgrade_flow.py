@@ -19,6 +19,13 @@ import libcst as cst
 from compose_policy.rules._harness import Names, calls_in, functions, is_commit_comparison
 
 State = Optional[frozenset]  # None: no path reaches this point
+# statements one function may cost: a real harness function visits a few hundred; nested
+# loops in hostile input could otherwise make the analysis take exponential time
+STEP_BUDGET = 200_000
+
+
+class OverBudget(Exception):
+    pass
 
 
 def join(*states: State) -> State:
@@ -45,6 +52,7 @@ class UpgradeFlow:
         self.names = names
         self.escapes: Dict[cst.Call, Escape] = {}  # first escape of each redeploy
         self.loops: List[Tuple[List[State], List[State]]] = []
+        self.steps = 0  # statements visited in the current function, against STEP_BUDGET
 
     # --- entry points -----------------------------------------------------------------
     def function(self, node: cst.FunctionDef) -> None:
@@ -63,6 +71,9 @@ class UpgradeFlow:
 
     # --- statements -------------------------------------------------------------------
     def block(self, statements, state: State) -> State:
+        self.steps += len(statements)
+        if self.steps > STEP_BUDGET:
+            raise OverBudget()
         for statement in statements:
             if state is None:
                 return None
@@ -104,7 +115,9 @@ class UpgradeFlow:
         head = self.expr(node.iter if isinstance(node, cst.For) else node.test, state)
         self.loops.append(([], []))  # the states at each break, at each continue
         once = self.suite(node.body, head)
-        twice = self.suite(node.body, join(head, once, *self.loops[-1][1]))
+        again = join(head, once, *self.loops[-1][1])
+        # a second turn can only add what the first one brought back to the head
+        twice = self.suite(node.body, again) if again != head else once
         breaks, continues = self.loops.pop()
         done = join(head, once, twice, *continues)  # the loop ran out: its else clause runs
         if node.orelse is not None:
@@ -163,9 +176,12 @@ class UpgradeFlow:
 def unguarded_redeploys(module: cst.Module, names: Names) -> List[Tuple[cst.Call, Escape]]:
     """Each upgrade redeploy with its first escape, in source order of the analysis."""
     flow = UpgradeFlow(module, names)
-    flow.top_level(module)
-    for function in functions(module):
-        flow.function(function)
+    for analyse, node in [(flow.top_level, module)] + [(flow.function, f) for f in functions(module)]:
+        flow.steps = 0
+        try:
+            analyse(node)
+        except OverBudget:  # judged by nothing rather than by half an analysis
+            continue
     return list(flow.escapes.items())
 
 

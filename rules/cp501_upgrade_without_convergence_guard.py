@@ -87,7 +87,7 @@ class UpgradeWithoutConvergenceGuard(PythonRule):
         "guard-call": "The call the fix inserts when the module calls no guard it could copy.",
     }
 
-    def check(self, module, ctx):
+    def check_module(self, module, ctx):
         from compose_policy.rules._harness import Names, dotted, last
         from compose_policy.rules._upgrade_flow import statement_calls, unguarded_redeploys
 

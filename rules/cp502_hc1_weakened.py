@@ -59,7 +59,7 @@ class Hc1Weakened(PythonRule):
     options = {"commit-checks": HC1_CALLS}
     option_help = {"commit-checks": "Functions that check the deployed commit (HC1)."}
 
-    def check(self, module, ctx):
+    def check_module(self, module, ctx):
         from compose_policy.rules._hc1 import weakened_checks
 
         def where(node):

@@ -64,7 +64,7 @@ class RedeployWithoutLock(PythonRule):
         "lock-names": "Context managers that lock the stack (matched by the last part of their dotted name).",
     }
 
-    def check(self, module, ctx):
+    def check_module(self, module, ctx):
         from compose_policy.rules._harness import Names, dotted
         from compose_policy.rules._locks import deploys_by_lock
 

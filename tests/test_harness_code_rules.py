@@ -190,3 +190,30 @@ def test_a_guard_call_that_does_not_parse_is_a_fix_error(tmp_path, cli):
     result = cli("fix", "--in-place", "--unsafe-fixes", module)
     assert result.exit_code == 2 and "does not parse" in result.stderr
     assert module.read_text() == "chaos_redeploy('x')\n"
+
+
+HOSTILE = {
+    "deep_brackets": "x = " + "(" * 3000 + "1" + ")" * 3000 + "\n",
+    "long_chain": "x = 1" + " + 1" * 50000 + "\n",
+    "deep_blocks": "def f(a):\n" + "".join("    " * (i + 1) + "if a:\n" for i in range(60)) + "    " * 61 + "pass\n",
+    "unbalanced": "x = " + "[" * 100000 + "\n",
+    "huge": "chaos_redeploy('x')\n" * 20000,
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_modules_are_refused_quickly(tmp_path, name):
+    """libcst recurses (its native parser can even crash): the loader measures first."""
+    module = tmp_path / "h.py"
+    module.write_text(HOSTILE[name])
+    code = ("import sys, time, resource\n"
+            "from compose_policy.engine import LintOptions, lint_paths\n"
+            "start = time.monotonic()\n"
+            "result = lint_paths([sys.argv[1]], LintOptions())\n"
+            "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
+            "print(repr(([f.rule for f in result.findings], round(time.monotonic() - start), peak)))\n")
+    proc = subprocess.run([sys.executable, "-c", code, str(module)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]  # no crash, no traceback
+    rules, seconds, megabytes = eval(proc.stdout)  # noqa: S307 - our own print
+    assert rules == ["CP500"]
+    assert seconds < 30 and megabytes < 300
