@@ -7,8 +7,9 @@ class InvalidPython(Rule):
 
     ## What it does
     Reports a Python file given to `lint` (named on the command line, or a harness-looking
-    file found in a folder) that does not parse, is not UTF-8, or is too large to be a
-    harness module, at the line where the parser stopped.
+    file found in a folder) that does not parse, is not UTF-8, or is too large or nested
+    too deep to be a harness module (over 128 kB, brackets deeper than 50, blocks deeper
+    than 40, a statement over 1500 tokens), at the line where reading stopped.
 
     ## Why is this bad
     The harness-code rules (CP501-CP503) cannot judge a module they cannot parse, so
