@@ -290,3 +290,92 @@ def bound_names(module: cst.Module) -> set:
                     if isinstance(target.target, cst.Name):
                         names.add(target.target.value)
     return names
+
+
+def argument_names(call_text: str) -> set:
+    """The plain names a call expression passes (``f(client, s.name, x=before)`` ->
+    client, s, before)."""
+    try:
+        call = cst.parse_expression(call_text)
+    except cst.ParserSyntaxError:  # a configured guard-call that is no call: the fix says so
+        return set()
+    found = set()
+
+    class Collect(cst.CSTVisitor):
+        def visit_Attribute(self, node):
+            node.value.visit(self)
+            return False
+
+        def visit_Name(self, node):
+            found.add(node.value)
+
+    for arg in getattr(call, "args", ()):
+        arg.value.visit(Collect())
+    return found
+
+
+def _bound_in(node: cst.CSTNode) -> set:
+    """Names a function (or the module) binds: parameters, assignment, loop and with targets,
+    imports, nested defs."""
+    found = set()
+
+    class Collect(cst.CSTVisitor):
+        def visit_FunctionDef(self, n):
+            if n is not node:
+                found.add(n.name.value)
+                return False
+            return True
+
+        def visit_ClassDef(self, n):
+            found.add(n.name.value)
+            return False
+
+        def visit_Param(self, n):
+            found.add(n.name.value)
+
+        def visit_AssignTarget(self, n):
+            found.update(_target_names(n.target))
+
+        def visit_AnnAssign(self, n):
+            found.update(_target_names(n.target))
+
+        def visit_For(self, n):
+            found.update(_target_names(n.target))
+
+        def visit_AsName(self, n):
+            found.update(_target_names(n.name))
+
+        def visit_ImportAlias(self, n):
+            if n.asname is None:
+                found.add(dotted(n.name).split(".")[0])
+
+    node.visit(Collect())
+    return found
+
+
+def _target_names(target) -> set:
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return {name for element in target.elements for name in _target_names(element.value)}
+    return set()
+
+
+def names_in_scope(node: cst.CSTNode, module: cst.Module, parents) -> set:
+    """What a statement beside ``node`` could name: its function's, the enclosing functions'
+    and the module's bindings, and the builtins."""
+    import builtins
+
+    scope = set(dir(builtins)) | _module_bindings(module)
+    for outer in ancestors(node, parents):
+        if isinstance(outer, cst.FunctionDef):
+            scope |= _bound_in(outer)
+    return scope
+
+
+def _module_bindings(module: cst.Module) -> set:
+    top = [s for s in module.body if not isinstance(s, (cst.FunctionDef, cst.ClassDef))]
+    names = bound_names(module)
+    for statement in top:
+        names |= _bound_in(statement)
+    return names

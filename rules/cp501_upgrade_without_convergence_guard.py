@@ -54,9 +54,11 @@ class UpgradeWithoutConvergenceGuard(PythonRule):
     Unsafe (only with `fix --in-place --unsafe-fixes`): inserts the guard call on the line
     after the redeploy statement, written like the module's first guard call (or as
     `guard-call` when it has none), and imports `assert_upgrade_converged` from
-    `compose_policy.harness` when the module does not bind that name. The arguments it
-    passes (a client, the stack, the snapshot taken before) must exist in the function:
-    review the change.
+    `compose_policy.harness` when the module does not bind that name. It is offered only
+    where every name the call passes (a client, the stack, the snapshot taken before) is a
+    parameter, a variable or an import of the function or the module; whether they are the
+    right ones is for review. A redeploy that is not a statement of its own
+    (`return chaos_redeploy(...)`) has no fix.
 
     ## See also
     - Docker: [docker stack deploy](https://docs.docker.com/reference/cli/docker/stack/deploy/)
@@ -88,13 +90,14 @@ class UpgradeWithoutConvergenceGuard(PythonRule):
     }
 
     def check_module(self, module, ctx):
-        from compose_policy.rules._harness import Names, dotted, last
+        from compose_policy.rules._harness import Names, argument_names, dotted, last, names_in_scope, parents_of
         from compose_policy.rules._upgrade_flow import statement_calls, unguarded_redeploys
 
         names = Names(ctx.options)
         guard = last(names.guards[0]) if names.guards else "a convergence guard"
         template = None
         fixable = statement_calls(module.tree)
+        parents = None
         for call, escape in unguarded_redeploys(module.tree, names):
             line = module.position(escape.node).line
             what = {"ends": "the function ends" if escape.node is not module.tree else "the module ends",
@@ -103,9 +106,15 @@ class UpgradeWithoutConvergenceGuard(PythonRule):
                        f"without {guard}() on every path in between")
             if template is None:
                 template = guard_statement(module.tree, names, ctx.options.get("guard-call", GUARD_CALL))
-            fix = Fix(None, ("python", "insert-after"), template,
-                      "wait for the upgrade to converge before anything reads its result", Applicability.UNSAFE)
-            yield self.finding_at(module, call, message, fix=fix if call in fixable else None)
+            fix = None
+            if call in fixable:
+                parents = parents if parents is not None else parents_of(module.tree)
+                # only where the call can run: every name it passes exists in the function or module
+                if argument_names(template[0]) <= names_in_scope(call, module.tree, parents):
+                    fix = Fix(None, ("python", "insert-after"), template,
+                              "wait for the upgrade to converge before anything reads its result",
+                              Applicability.UNSAFE)
+            yield self.finding_at(module, call, message, fix=fix)
 
 
 def guard_statement(tree, names, default_call: str):

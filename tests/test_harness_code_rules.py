@@ -217,3 +217,14 @@ def test_hostile_modules_are_refused_quickly(tmp_path, name):
     rules, seconds, megabytes = eval(proc.stdout)  # noqa: S307 - our own print
     assert rules == ["CP500"]
     assert seconds < 30 and megabytes < 300
+
+
+def test_no_fix_where_the_guard_would_name_what_the_function_lacks(tmp_path):
+    module = tmp_path / "helper.py"
+    module.write_text("import subprocess\n\n\ndef redeploy(domain):\n"
+                      "    subprocess.run(['abra', 'app', 'deploy', '--chaos', domain])\n\n\n"
+                      "def test_up(client, stack, domain):\n    before = snapshot(client)\n"
+                      "    chaos_redeploy(domain)\n")
+    findings = lint_file(module).findings
+    assert [(f.line, f.fix is not None) for f in findings] == [(5, False), (10, True)]
+    assert findings[1].fix.value[0] == "assert_upgrade_converged(client, stack, before)"
