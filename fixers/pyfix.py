@@ -10,14 +10,15 @@ finding appeared.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from typing import List, Optional, Set
 
 from compose_policy.engine import lint_paths
-from compose_policy.textlint import lint_text
 from compose_policy.fixers.atomic import file_mode, stage
 from compose_policy.fixers.run import Change, FixOptions, Outcome, read_text
 from compose_policy.model import Finding
+from compose_policy.textlint import lint_text
 
 FIXED_RULES = ("CP501",)
 
@@ -95,12 +96,6 @@ def _add_import(body, statement):
     return list(body[:at]) + [statement] + list(body[at:])
 
 
-def SyntaxError_():
-    from libcst import ParserSyntaxError
-
-    return ParserSyntaxError
-
-
 def _counts(findings: List[Finding]) -> Counter:
     return Counter(f.rule for f in findings)
 
@@ -125,10 +120,15 @@ def fix_python(target, options: FixOptions) -> Outcome:
             outcome.not_fixed.append("Python modules are fixed in place only: use --in-place --unsafe-fixes")
             outcome.held_back = []
         return outcome
+    if os.path.islink(path):  # replacing it would turn the link into a file, or write elsewhere
+        outcome.error = "not fixed: a symbolic link; fix the file it points to"
+        return outcome
+    from libcst import ParserSyntaxError
+
     old = read_text(path)
     try:
         new = insert_guards(old, fixes)
-    except SyntaxError_() as exc:  # a configured guard-call that is no Python statement
+    except ParserSyntaxError as exc:  # a configured guard-call that is no Python statement
         outcome.error = f"not fixed: the guard call {fixes[0].statement!r} does not parse: {exc.message}"
         return outcome
     if new == old:

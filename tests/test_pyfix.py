@@ -89,3 +89,13 @@ def test_a_module_that_does_not_parse_is_left_alone(tmp_path, cli):
     module.write_text("def up(d:\n    chaos_redeploy(d)\n")
     result = cli("fix", "--in-place", "--unsafe-fixes", module)
     assert result.exit_code == 1 and module.read_text() == "def up(d:\n    chaos_redeploy(d)\n"
+
+
+def test_a_symlinked_module_is_not_replaced(tmp_path, cli):
+    real = copy(tmp_path)
+    link = tmp_path / "link.py"
+    link.symlink_to(real)
+    before = real.read_bytes()
+    result = cli("fix", "--in-place", "--unsafe-fixes", link)
+    assert result.exit_code == 2 and "symbolic link" in result.stderr
+    assert link.is_symlink() and real.read_bytes() == before
