@@ -102,6 +102,7 @@ class Names:
         self.deploy = options.get("deploy-functions", [])
         self.upgrade_keywords = options.get("upgrade-keywords", [])
         self.guards = options.get("guard-functions", [])
+        self.guard_contexts = options.get("guard-contexts", [])
         self.commit_checks = options.get("commit-checks", [])
         self.locks = options.get("lock-names", [])
 
@@ -124,7 +125,11 @@ class Names:
         return None
 
     def is_guard(self, call: cst.Call) -> bool:
+        # a guard context called as a plain function (no with) guards nothing
         return name_in(dotted(call.func), self.guards)
+
+    def is_guard_context(self, item: cst.CSTNode) -> bool:
+        return isinstance(item, cst.Call) and name_in(dotted(item.func), self.guard_contexts)
 
     def is_commit_check(self, call: cst.Call) -> bool:
         return name_in(dotted(call.func), self.commit_checks)

@@ -6,6 +6,8 @@ REDEPLOY = ["chaos_redeploy"]
 DEPLOY = ["deploy_app"]
 UPGRADE_KEYWORDS = ["upgrade", "chaos"]
 GUARDS = ["assert_upgrade_converged", "compose_policy.harness.verify_upgrade"]
+# context managers that check convergence (and HC1) when their block ends: the pytest plugin's
+GUARD_CONTEXTS = ["upgrade_guard", "compose_policy.harness.pytest_plugin.UpgradeGuard"]
 COMMIT_CHECKS = ["assert_deployed_commit", "check_deployed_commit"]
 GUARD_CALL = "assert_upgrade_converged(client, stack, before)"
 GUARD_IMPORT = "from compose_policy.harness import assert_upgrade_converged"
@@ -22,8 +24,9 @@ class UpgradeWithoutConvergenceGuard(PythonRule):
     `assert` comparing a deployed value to an expected one) or to where the function
     returns or ends. It reports the redeploy when some path reaches that point without
     calling the convergence guard (`assert_upgrade_converged`, or `verify_upgrade` which
-    includes it). A guard inside a `try` whose `except` swallows its AssertionError does
-    not count.
+    includes it), or leaving the `with` block of a guard context (the pytest plugin's
+    `with upgrade_guard(...):`). A guard inside a `try` whose `except` swallows its
+    AssertionError does not count.
 
     ## Why is this bad
     `docker stack deploy` returns as soon as swarm accepted the new spec: the update then
@@ -76,6 +79,7 @@ class UpgradeWithoutConvergenceGuard(PythonRule):
         "deploy-functions": DEPLOY,
         "upgrade-keywords": UPGRADE_KEYWORDS,
         "guard-functions": GUARDS,
+        "guard-contexts": GUARD_CONTEXTS,
         "commit-checks": COMMIT_CHECKS,
         "guard-call": GUARD_CALL,
     }
@@ -85,6 +89,8 @@ class UpgradeWithoutConvergenceGuard(PythonRule):
                             "`upgrade-keywords` with a value other than `False` or `None`.",
         "upgrade-keywords": "Keyword arguments that make a `deploy-functions` call an upgrade.",
         "guard-functions": "The convergence guards: a call to one of them on the path clears the redeploy.",
+        "guard-contexts": "Context managers that check convergence when their `with` block ends: a redeploy "
+                          "inside the block is guarded from there on.",
         "commit-checks": "Functions that check the deployed commit (HC1).",
         "guard-call": "The call the fix inserts when the module calls no guard it could copy.",
     }

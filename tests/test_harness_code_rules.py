@@ -36,6 +36,10 @@ EXPECTED = {
         ("CP502", 54, 5, "pytest.skip() before the commit check"),
         ("CP502", 61, 9, "contextlib.suppress"),
     ],
+    "bad_guard_context.py": [
+        ("CP501", 11, 9, "checks the deployed commit (line 12)"),
+        ("CP501", 17, 5, "then the function ends"),
+    ],
     "bad_lock.py": [
         ("CP503", 19, 5, "outside FileLock, which the deploy on line 14 takes"),
     ],
