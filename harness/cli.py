@@ -57,6 +57,9 @@ class HarnessGroup(_OneLineErrors, click.Group):
         try:
             return super().resolve_command(ctx, args)
         except click.UsageError as exc:
+            if _wants_json(list(args)):
+                click.echo(json.dumps({"passed": False, "checked": False,
+                                       "error": f"{ctx.command_path}: {exc.format_message()}"}))
             error = click.UsageError(f"{ctx.command_path}: {exc.format_message()}")
             raise error from None
 

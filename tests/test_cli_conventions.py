@@ -150,6 +150,8 @@ def test_harness_usage_errors_are_json_with_format_json():
     assert proc.returncode == 2
     record = json.loads(proc.stdout)
     assert record["passed"] is False and record["checked"] is False and "--stack" in record["error"]
+    unknown = run("harness", "verify", "--format", "json")
+    assert unknown.returncode == 2 and "No such command" in json.loads(unknown.stdout)["error"]
     text = run("harness", "verify-upgrade", "--expect", "1234567", "--since", "missing.json")
     assert text.returncode == 2 and text.stdout == "" and "--stack" in text.stderr
 
