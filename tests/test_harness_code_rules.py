@@ -232,3 +232,12 @@ def test_no_fix_where_the_guard_would_name_what_the_function_lacks(tmp_path):
     findings = lint_file(module).findings
     assert [(f.line, f.fix is not None) for f in findings] == [(5, False), (10, True)]
     assert findings[1].fix.value[0] == "assert_upgrade_converged(client, stack, before)"
+
+
+@pytest.mark.corpus
+def test_the_python_walk_leaves_the_corpus_results_as_they_were(corpus):
+    """The corpus holds no harness module: walking for Python adds no file and no finding."""
+    with_python = lint_paths([str(corpus)], LintOptions(python_files=True, find_config=False))
+    without = lint_paths([str(corpus)], LintOptions(find_config=False))
+    assert [f.to_dict() for f in with_python.findings] == [f.to_dict() for f in without.findings]
+    assert (with_python.files, len(with_python.stacks)) == (without.files, len(without.stacks))
