@@ -12,6 +12,7 @@ from compose_policy.engine import LintOptions
 from compose_policy.errors import InputError
 from compose_policy.fixers import report
 from compose_policy.fixers.overlay import check_layout
+from compose_policy.fixers.pyfix import fix_python
 from compose_policy.fixers.relint import Linter
 from compose_policy.fixers.run import FixOptions, fix_target
 from compose_policy.model import Severity
@@ -45,10 +46,13 @@ EXIT_FIXED = 3
 @click.option("--config", "config_file", metavar="FILE",
               help="Use this configuration for every path instead of the nearest .compose-policy.yml.")
 @click.option("--no-config", is_flag=True, help="Use no configuration file at all.")
+@click.option("--exit-zero", is_flag=True,
+              help="Exit 0 when findings remain (3 still says fixes were written, 2 an error): "
+                   "a fix hook leaves remaining findings to the lint hook.")
 @load_options
 @reports_errors
 def fix(paths, overlay_name, overlay_dir, wire_env, in_place, unsafe_fixes, diff, select, ignore, fail_on,
-        config_file, no_config, compose_files, env_file):
+        config_file, no_config, exit_zero, compose_files, env_file):
     """Fix the findings under PATHS (default: .) and prove the result by linting it again.
 
     \b
@@ -82,7 +86,9 @@ def fix(paths, overlay_name, overlay_dir, wire_env, in_place, unsafe_fixes, diff
         in_place=in_place, overlay_name=overlay_name, overlay_dir=overlay_dir,
         unsafe_fixes=unsafe_fixes, diff=diff, wire_env=wire_env,
     )
-    targets = [t for path in (paths or (".",)) for t in stack_targets(path, options.lint.load)]
+    found = [t for path in (paths or (".",)) for t in stack_targets(path, options.lint.load, python=True)]
+    targets = [t for t in found if t.kind != "python"]
+    modules = [t for t in found if t.kind == "python"]  # harness modules: the CP501 codemod
     if not in_place:
         check_layout(targets, overlay_name, overlay_dir)
     if wire_env and len(targets) != 1:
@@ -91,9 +97,9 @@ def fix(paths, overlay_name, overlay_dir, wire_env, in_place, unsafe_fixes, diff
     out = sys.stderr if diff else sys.stdout
     linter = Linter(options.lint)
     outcomes = []
-    for target in targets:
+    for target in targets + modules:
         try:
-            outcome = fix_target(target, options, linter)
+            outcome = fix_python(target, options) if target.kind == "python" else fix_target(target, options, linter)
         except KeyError as exc:
             fail(f"unknown rule code or name: {exc.args[0]}")
         if outcome is None:
@@ -112,6 +118,6 @@ def fix(paths, overlay_name, overlay_dir, wire_env, in_place, unsafe_fixes, diff
         sys.exit(EXIT_ERROR)
     if any(o.changes for o in outcomes):
         sys.exit(EXIT_FIXED)
-    if any(f.severity >= o.fail_on for o in outcomes for f in o.after):
+    if not exit_zero and any(f.severity >= o.fail_on for o in outcomes for f in o.after):
         sys.exit(EXIT_FINDINGS)
     sys.exit(EXIT_CLEAN)

@@ -27,15 +27,23 @@ class _OneLineErrors:
     """Usage errors as one ``Error: ...`` line (exit 2) instead of usage + traceback-like noise."""
 
     def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[no-untyped-def]
+        given = list(args)  # click's parser consumes args
         try:
             return super().make_context(info_name, args, parent=parent, **extra)  # type: ignore[misc]
         except click.UsageError as exc:
             if exc.ctx is None:
                 raise
             where = exc.ctx.command_path
+            if _wants_json(given):  # a CI parsing stdout gets the same record as for any failure to check
+                click.echo(json.dumps({"passed": False, "checked": False,
+                                       "error": f"{where}: {exc.format_message()}"}))
             error = click.UsageError(f"{where}: {exc.format_message()}")
             error.exit_code = EXIT_UNAVAILABLE
             raise error from None
+
+
+def _wants_json(args: list[str]) -> bool:
+    return any(a == "--format=json" or (a == "--format" and b == "json") for a, b in zip(args, list(args[1:]) + [""]))
 
 
 class HarnessCommand(_OneLineErrors, click.Command):
@@ -49,6 +57,9 @@ class HarnessGroup(_OneLineErrors, click.Group):
         try:
             return super().resolve_command(ctx, args)
         except click.UsageError as exc:
+            if _wants_json(list(args)):
+                click.echo(json.dumps({"passed": False, "checked": False,
+                                       "error": f"{ctx.command_path}: {exc.format_message()}"}))
             error = click.UsageError(f"{ctx.command_path}: {exc.format_message()}")
             raise error from None
 
@@ -274,7 +285,11 @@ def _progress(output_format: str, stack: str) -> Iterator[Callable[[dict], None]
     if output_format != "text" or not sys.stderr.isatty():
         yield None
         return
-    from rich.console import Console
+    try:
+        from rich.console import Console
+    except ImportError:  # the harness extra is not installed: no live status line
+        yield None
+        return
 
     console = Console(stderr=True)
     with console.status(f"waiting for stack {stack}") as status:

@@ -3,7 +3,9 @@
 - a file: linted on its own;
 - a folder with compose.yml: one recipe;
 - any other folder: every folder below it that holds compose.yml is a recipe (a folder of
-  recipes, or a tree of them), and every other compose-looking YAML file stands alone.
+  recipes, or a tree of them), and every other compose-looking YAML file stands alone;
+- a ``.py`` file, named or (for ``lint``) found by ``pydiscover`` in a folder: a harness
+  module for the CP5xx rules.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ class Target(Record):
     def __init__(self, kind: str, name: str, root: str, file: Optional[str] = None, explicit: bool = False,
                  overlays: Optional[List[str]] = None, error: Optional[str] = None,
                  unread: Optional[List[Tuple[str, str]]] = None):
-        self.kind = kind  # "recipe", "file", or "unreadable" (a folder the walk could not enter)
+        # "recipe", "file", "python" (a harness module, see pydiscover) or "unreadable"
+        # (a folder the walk could not enter)
+        self.kind = kind
         self.name = name
         self.root = root  # the recipe folder, or the file's folder
         self.file = file  # for kind == "file"
@@ -76,23 +80,28 @@ def _recipe(folder: str) -> Target:
                   unread=[(os.path.normpath(e.filename or folder), e.strerror or str(e)) for e in refused])
 
 
-def discover(path: str, unreadable: bool = False) -> List[Target]:
+def discover(path: str, unreadable: bool = False, python: bool = False) -> List[Target]:
     """What to lint under ``path``; with ``unreadable``, folders the walk could not list
-    come back as targets of that kind (lint reports them; a fixer has nothing to do there)."""
+    come back as targets of that kind (lint reports them; a fixer has nothing to do there);
+    with ``python``, also its harness-looking Python files."""
     if not os.path.exists(path):
         raise InputError(f"{path}: no such file or directory")
     if os.path.isfile(path):
         if not os.access(path, os.R_OK):
             raise InputError(f"{path}: permission denied")
         folder = os.path.dirname(path) or "."
-        return [Target("file", os.path.normpath(path), folder, file=os.path.normpath(path), explicit=True)]
+        kind = "python" if path.endswith(".py") else "file"  # a named .py file is Python, never YAML
+        return [Target(kind, os.path.normpath(path), folder, file=os.path.normpath(path), explicit=True)]
     if not os.path.isdir(path):
         raise InputError(f"{path}: not a regular file or folder (a device, pipe or socket); not read")
     if not os.access(path, os.R_OK | os.X_OK):
         raise InputError(f"{path}: permission denied")
-    if _base_file(path):
-        return [_recipe(path)]
-    return [t for t in _walk(path) if unreadable or t.kind != "unreadable"]
+    found = [_recipe(path)] if _base_file(path) else [t for t in _walk(path) if unreadable or t.kind != "unreadable"]
+    if python:
+        from compose_policy.pydiscover import harness_files
+
+        found += [Target("python", p, os.path.dirname(p), file=p) for p in harness_files(path)]
+    return found
 
 
 def _walk(folder: str) -> Iterable[Target]:

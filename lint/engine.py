@@ -31,12 +31,13 @@ class LintOptions(Record):
     """What the caller decides; anything left unset comes from the configuration file."""
 
     _fields = ("select", "ignore", "load", "rule_options", "severities", "data", "config", "find_config",
-               "fail_on", "baseline", "suppressions")
+               "fail_on", "baseline", "suppressions", "python_files")
 
     def __init__(self, select: Sequence[str] = (), ignore: Sequence[str] = (), load: Optional[LoadOptions] = None,
                  rule_options: Optional[Dict[str, Dict]] = None, severities: Optional[Dict[str, Severity]] = None,
                  data: Optional[Dict] = None, config: Optional[str] = None, find_config: bool = True,
-                 fail_on: Optional[Severity] = None, baseline: Optional[str] = None, suppressions: bool = True):
+                 fail_on: Optional[Severity] = None, baseline: Optional[str] = None, suppressions: bool = True,
+                 python_files: bool = False):
         self.select = select  # replaces the configuration's select
         self.ignore = ignore  # adds to the configuration's ignore
         self.load = LoadOptions() if load is None else load
@@ -49,6 +50,9 @@ class LintOptions(Record):
         self.fail_on = fail_on  # beats the configuration's fail-on
         self.baseline = baseline  # hide the findings recorded in this baseline file
         self.suppressions = suppressions  # honour inline, file and service suppressions
+        # folder walks also pick up harness-looking Python files (see pydiscover); a .py file
+        # named on its own is always linted as Python
+        self.python_files = python_files
 
 
 class StackRun(Record):
@@ -224,9 +228,13 @@ def run_rule(rule: Rule, stack: Stack, plan: StackPlan, data: Dict[str, Any]) ->
     return findings
 
 
+# the rule that reports each kind of input problem; anything else is invalid compose (CP001)
+PROBLEM_RULES = {"yaml": "CP000", "python": "CP500"}
+
+
 def problem_findings(stack: Stack, rules: Dict[str, Rule]) -> Iterable[Finding]:
     for problem in stack.problems:
-        code = "CP000" if problem.kind == "yaml" else "CP001"
+        code = PROBLEM_RULES.get(problem.kind, "CP001")
         rule = rules.get(code)
         if rule is not None:
             yield Finding(rule=code, name=rule.name, severity=rule.effective_severity,
@@ -245,9 +253,10 @@ def lint_stack(stack: Stack, profile: Profile, options: LintOptions, suppressed:
     plan = StackPlan(profile, stack)
     enabled = {c: profile.rules[c] for c in plan.codes}
     raw = list(problem_findings(stack, enabled))
+    kind = getattr(stack, "input", "compose")  # a Stack, or a PythonModule for the CP5xx rules
     if stack.valid:  # rules on half a stack would mislead
         for rule in enabled.values():
-            if not rule.reported_by_engine:
+            if not rule.reported_by_engine and rule.input == kind:
                 raw.extend(run_rule(rule, stack, plan, profile.data))
     suppressions = None
     if options.suppressions:
@@ -284,6 +293,17 @@ def _file_key(path: str, stack: Stack) -> str:
     return os.path.relpath(path, stack.target.root)
 
 
+# --- loading --------------------------------------------------------------------------
+
+def load_any(target, load: LoadOptions):
+    """A Stack for compose targets; a PythonModule (parsed with libcst) for Python files."""
+    if target.kind == "python":
+        from compose_policy.pyload import load_module
+
+        return load_module(target)
+    return load_target(target, load)
+
+
 # --- many stacks ----------------------------------------------------------------------
 
 def lint_paths(paths: Sequence[str], options: LintOptions,
@@ -303,12 +323,12 @@ def lint_paths(paths: Sequence[str], options: LintOptions,
     empty_paths: List[str] = []
     for path in paths:
         before = len(runs)
-        for target in stack_targets(path, options.load, unreadable=True):
+        for target in stack_targets(path, options.load, unreadable=True, python=options.python_files):
             config = resolver.for_folder(target.root)
             profile = profiles.get(id(config))
             if profile is None:
                 profile = profiles[id(config)] = build_profile(config, options)
-            stack = load_target(target, options.load)
+            stack = load_any(target, options.load)
             if stack is None:
                 continue
             files += len(stack.documents)
@@ -336,5 +356,6 @@ def lint_paths(paths: Sequence[str], options: LintOptions,
         run.findings = [f for f in run.findings if id(f) in shown]
         shown.difference_update(id(f) for f in run.findings)
     kept_ids = {id(f) for f in findings}
-    return LintResult(findings, [r.stack for r in runs], files, runs, dict(suppressed),
+    stacks = [r.stack for r in runs if getattr(r.stack, "input", "compose") == "compose"]
+    return LintResult(findings, stacks, files, runs, dict(suppressed),
                       {k: v for k, v in thresholds.items() if k in kept_ids}, empty_paths)

@@ -37,8 +37,12 @@ class Rule:
     # None when not fixable; otherwise the applicability of its fix in --in-place mode
     fix_applicability: ClassVar[Optional[Applicability]] = None
     options: ClassVar[Dict[str, Any]] = {}
+    # option -> what it means, for the rule's documentation page
+    option_help: ClassVar[Dict[str, str]] = {}
     # engine-reported rules (CP000, CP001, CP900) have no check of their own
     reported_by_engine: ClassVar[bool] = False
+    # what the rule reads: "compose" (a merged Stack) or "python" (a PythonModule, see pyrule)
+    input: ClassVar[str] = "compose"
 
     def __init__(self, severity: Optional[Severity] = None):
         self.effective_severity = severity or self.severity
@@ -89,13 +93,19 @@ class Rule:
 
     @classmethod
     def markdown(cls) -> str:
-        fix = "not fixable" if cls.fix_applicability is None else f"fixable ({cls.fix_applicability.value} in place; always written in overlay mode)"
+        if cls.fix_applicability is None:
+            fix = "not fixable"
+        elif cls.input == "python":
+            fix = f"fixable ({cls.fix_applicability.value}: `fix --in-place --unsafe-fixes`)"
+        else:
+            fix = f"fixable ({cls.fix_applicability.value} in place; always written in overlay mode)"
         lines = [f"# {cls.code} `{cls.name}`", "", f"Default severity: **{cls.severity}**; {fix}.", ""]
         lines.append(cls.doc_text())
         if cls.options:
             lines += ["", "## Options", ""]
             for key, value in cls.options.items():
-                lines.append(f"- `{key}` (default `{value!r}`)")
+                meaning = cls.option_help.get(key)
+                lines.append(f"- `{key}` (default `{value!r}`)" + (f": {meaning}" if meaning else ""))
         return "\n".join(lines).rstrip() + "\n"
 
 

@@ -246,24 +246,27 @@ def _unreadable_stack(target: Target) -> Stack:
                  env_sources={}, documents={}, texts={}, problems=[problem], valid=False)
 
 
-def stack_targets(path: str, options: LoadOptions = LoadOptions(), unreadable: bool = False) -> List[Target]:
+def stack_targets(path: str, options: LoadOptions = LoadOptions(), unreadable: bool = False,
+                  python: bool = False) -> List[Target]:
     """What to load under PATH: with ``-c``, one stack of exactly those files, as docker merges them.
 
     A recipe (a folder with compose.yml) reads the ``-c`` files relative to itself. Any other
     folder, or a file, is the folder the ``-c`` files are relative to, and the stack is those
     files alone (no folder walk, no lone file linted beside them); a file PATH must be one of them.
     """
-    targets = discover(path, unreadable=unreadable)
+    found = discover(path, unreadable=unreadable, python=python)
+    targets = [t for t in found if t.kind != "python"]
+    modules = [t for t in found if t.kind == "python"]  # harness modules are no part of a -c stack
     if not options.compose_files or (len(targets) == 1 and targets[0].kind == "recipe"
-                                     and os.path.isdir(path)):
-        return targets
+                                     and os.path.isdir(path)) or (modules and not targets):
+        return found
     is_file = os.path.isfile(path)
     root = os.path.normpath(os.path.dirname(path) or ".") if is_file else os.path.normpath(path)
     files = _explicit_files(root, options.compose_files)
     if is_file and os.path.normpath(path) not in files:
         raise InputError(f"{path}: not one of the --compose-file files; with -c, name their folder "
                          "(or nothing, for the current one)")
-    return [Target("file", files[0], root, file=files[0], explicit=True)]
+    return [Target("file", files[0], root, file=files[0], explicit=True)] + modules
 
 
 def load_target(target: Target, options: LoadOptions = LoadOptions()) -> Optional[Stack]:

@@ -37,6 +37,10 @@ class InvalidYaml(Rule):
     ## Fix
     Not fixable automatically: which of two values was meant is the author's call. The
     fixer refuses to touch a recipe with this finding.
+
+    ## See also
+    - Docker: [the compose file reference](https://docs.docker.com/reference/compose-file/)
+    - Docker: [docker stack config](https://docs.docker.com/reference/cli/docker/stack/config/)
     """
 
     code = "CP000"

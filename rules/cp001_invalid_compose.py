@@ -39,6 +39,11 @@ class InvalidCompose(Rule):
 
     ## Fix
     Not fixable automatically. The fixer refuses to touch a recipe with this finding.
+
+    ## See also
+    - Docker: [the compose file reference](https://docs.docker.com/reference/compose-file/)
+    - Docker: [docker stack config](https://docs.docker.com/reference/cli/docker/stack/config/)
+    - Docker: [docker stack deploy](https://docs.docker.com/reference/cli/docker/stack/deploy/)
     """
 
     code = "CP001"

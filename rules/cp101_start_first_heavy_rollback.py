@@ -53,6 +53,12 @@ class StartFirstHeavyRollback(Rule):
     Sets `deploy.update_config.order: stop-first`. Unsafe in place (it changes the
     rollout: a short downtime while the old task stops); written as a `compose.ccci.yml`
     overlay by default, which changes nothing until COMPOSE_FILE enables it.
+
+    ## See also
+    - Docker: [update_config in the compose deploy specification](https://docs.docker.com/reference/compose-file/deploy/#update_config)
+    - Docker: [rollback_config in the compose deploy specification](https://docs.docker.com/reference/compose-file/deploy/#rollback_config)
+    - Docker: [resources in the compose deploy specification](https://docs.docker.com/reference/compose-file/deploy/#resources)
+    - Docker: [rolling updates in swarm mode](https://docs.docker.com/engine/swarm/swarm-tutorial/rolling-update/)
     """
 
     code = "CP101"
@@ -60,6 +66,10 @@ class StartFirstHeavyRollback(Rule):
     severity = Severity.ERROR
     fix_applicability = Applicability.UNSAFE
     options = {"heavy-memory": "1G", "heavy-start-period": "2m"}
+    option_help = {
+        "heavy-memory": "A memory limit or reservation at or above this marks the service memory-heavy.",
+        "heavy-start-period": "A `healthcheck.start_period` at or above this marks a heavy boot.",
+    }
 
     def check_service(self, service, ctx):
         if not is_start_first(service):

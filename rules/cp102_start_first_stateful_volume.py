@@ -112,6 +112,10 @@ class StartFirstStatefulVolume(Rule):
     ## Fix
     Sets `deploy.update_config.order: stop-first`. Unsafe in place (the service is down
     while the old task stops and the new one starts); written as an overlay by default.
+
+    ## See also
+    - Docker: [update_config in the compose deploy specification](https://docs.docker.com/reference/compose-file/deploy/#update_config)
+    - Docker: [volumes in the compose services specification](https://docs.docker.com/reference/compose-file/services/#volumes)
     """
 
     code = "CP102"

@@ -66,6 +66,11 @@ class StartFirstHostPort(Rule):
     ## Fix
     Sets `deploy.update_config.order: stop-first`. Unsafe in place (a short downtime
     while the old task frees the port); written as an overlay by default.
+
+    ## See also
+    - Docker: [update_config in the compose deploy specification](https://docs.docker.com/reference/compose-file/deploy/#update_config)
+    - Docker: [ports in the compose services specification](https://docs.docker.com/reference/compose-file/services/#ports)
+    - Docker: [the swarm routing mesh and host-mode ports](https://docs.docker.com/engine/swarm/ingress/)
     """
 
     code = "CP103"

@@ -69,12 +69,21 @@ class StartFirstNoRoom(Rule):
     ## Fix
     Not fixable automatically: lowering a reservation, changing the placement or the
     order are choices only the owner can make.
+
+    ## See also
+    - Docker: [update_config in the compose deploy specification](https://docs.docker.com/reference/compose-file/deploy/#update_config)
+    - Docker: [resources in the compose deploy specification](https://docs.docker.com/reference/compose-file/deploy/#resources)
+    - Docker: [placement in the compose deploy specification](https://docs.docker.com/reference/compose-file/deploy/#placement)
     """
 
     code = "CP104"
     name = "start-first-no-room"
     severity = Severity.WARNING
     options = {"node-memory": "4G", "nodes": 1}
+    option_help = {
+        "node-memory": "Memory of one swarm node, for the reservations of old and new tasks side by side.",
+        "nodes": "Number of swarm nodes the service can be placed on.",
+    }
 
     def check_service(self, service, ctx):
         if not is_start_first(service):

@@ -40,12 +40,20 @@ class StartFirstUnreserved(Rule):
 
     ## Fix
     Not fixable automatically: only the owner knows how much the service needs.
+
+    ## See also
+    - Docker: [resources in the compose deploy specification](https://docs.docker.com/reference/compose-file/deploy/#resources)
+    - Docker: [update_config in the compose deploy specification](https://docs.docker.com/reference/compose-file/deploy/#update_config)
     """
 
     code = "CP105"
     name = "start-first-unreserved"
     severity = Severity.INFO
     options = {"heavy-memory": "1G", "heavy-start-period": "2m"}
+    option_help = {
+        "heavy-memory": "A memory limit or reservation at or above this marks the service memory-heavy.",
+        "heavy-start-period": "A `healthcheck.start_period` at or above this marks a heavy boot.",
+    }
 
     def check_service(self, service, ctx):
         if not is_start_first(service):

@@ -48,6 +48,10 @@ class RollbackWithoutHealthcheck(Rule):
 
     ## Fix
     Not fixable automatically: only the owner knows what proves the service healthy.
+
+    ## See also
+    - Docker: [healthcheck in the compose services specification](https://docs.docker.com/reference/compose-file/services/#healthcheck)
+    - Docker: [update_config in the compose deploy specification](https://docs.docker.com/reference/compose-file/deploy/#update_config)
     """
 
     code = "CP110"

@@ -53,6 +53,10 @@ class MonitorShorterThanHealthVerdict(Rule):
     timeout`, rounded up to whole seconds (abra refuses interpolated durations). Unsafe
     in place: every rollout then takes longer, by up to that much per batch; check the
     recipe's deploy timeout (CP203).
+
+    ## See also
+    - Docker: [update_config in the compose deploy specification](https://docs.docker.com/reference/compose-file/deploy/#update_config)
+    - Docker: [healthcheck in the compose services specification](https://docs.docker.com/reference/compose-file/services/#healthcheck)
     """
 
     code = "CP111"

@@ -40,6 +40,10 @@ class RollbackConfigMissing(Rule):
 
     ## Fix
     Not fixable automatically: how to roll back is the owner's choice.
+
+    ## See also
+    - Docker: [rollback_config in the compose deploy specification](https://docs.docker.com/reference/compose-file/deploy/#rollback_config)
+    - Docker: [update_config in the compose deploy specification](https://docs.docker.com/reference/compose-file/deploy/#update_config)
     """
 
     code = "CP112"

@@ -33,6 +33,9 @@ class RollbackOfRollback(Rule):
     ## Fix
     Not fixable automatically: whether a failing rollback should stop (`pause`) or carry
     on (`continue`) is the owner's call.
+
+    ## See also
+    - Docker: [rollback_config in the compose deploy specification](https://docs.docker.com/reference/compose-file/deploy/#rollback_config)
     """
 
     code = "CP113"

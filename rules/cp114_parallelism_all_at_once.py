@@ -37,6 +37,10 @@ class ParallelismAllAtOnce(Rule):
     ## Fix
     Not fixable automatically: the batch size is the owner's trade-off between speed and
     safety.
+
+    ## See also
+    - Docker: [update_config in the compose deploy specification](https://docs.docker.com/reference/compose-file/deploy/#update_config)
+    - Docker: [rolling updates in swarm mode](https://docs.docker.com/engine/swarm/swarm-tutorial/rolling-update/)
     """
 
     code = "CP114"

@@ -36,6 +36,9 @@ class FailureRatioDisablesAction(Rule):
 
     ## Fix
     Not fixable automatically: the tolerated share of failures is the owner's choice.
+
+    ## See also
+    - Docker: [update_config in the compose deploy specification](https://docs.docker.com/reference/compose-file/deploy/#update_config)
     """
 
     code = "CP115"

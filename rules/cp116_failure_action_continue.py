@@ -34,6 +34,9 @@ class FailureActionContinue(Rule):
     ## Fix
     Not fixable automatically: choosing between pausing and rolling back is the owner's
     call.
+
+    ## See also
+    - Docker: [update_config in the compose deploy specification](https://docs.docker.com/reference/compose-file/deploy/#update_config)
     """
 
     code = "CP116"

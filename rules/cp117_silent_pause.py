@@ -38,6 +38,10 @@ class SilentPause(Rule):
     ## Fix
     Not fixable automatically: `rollback` changes what happens on failure, a decision for
     the owner.
+
+    ## See also
+    - Docker: [update_config in the compose deploy specification](https://docs.docker.com/reference/compose-file/deploy/#update_config)
+    - Docker: [docker service update](https://docs.docker.com/reference/cli/docker/service/update/)
     """
 
     code = "CP117"

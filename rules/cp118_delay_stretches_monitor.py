@@ -38,6 +38,9 @@ class DelayStretchesMonitor(Rule):
 
     ## Fix
     Not fixable automatically: which of the two the owner meant is theirs to say.
+
+    ## See also
+    - Docker: [update_config in the compose deploy specification](https://docs.docker.com/reference/compose-file/deploy/#update_config)
     """
 
     code = "CP118"

@@ -67,6 +67,10 @@ class InvalidUpdateValue(Rule):
     ## Fix
     Not fixable automatically: a typo has a likely meaning (the message suggests it), but
     the owner has to confirm it.
+
+    ## See also
+    - Docker: [update_config in the compose deploy specification](https://docs.docker.com/reference/compose-file/deploy/#update_config)
+    - Docker: [docker stack config](https://docs.docker.com/reference/cli/docker/stack/config/)
     """
 
     code = "CP119"

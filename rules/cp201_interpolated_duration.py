@@ -45,12 +45,19 @@ class InterpolatedDuration(Rule):
     ## Fix
     Not fixable automatically: the literal to write (the default, or the value of one
     deployment) is the owner's choice.
+
+    ## See also
+    - Docker: [interpolation in compose files](https://docs.docker.com/reference/compose-file/interpolation/)
+    - Docker: [update_config in the compose deploy specification](https://docs.docker.com/reference/compose-file/deploy/#update_config)
     """
 
     code = "CP201"
     name = "interpolated-duration"
     severity = Severity.ERROR
     options = {"coopcloud-only": True}
+    option_help = {
+        "coopcloud-only": "Check Co-op Cloud recipes only (`false`: every stack).",
+    }
 
     def check(self, stack, ctx):
         if ctx.options.get("coopcloud-only", True) and not stack.is_coopcloud:

@@ -54,6 +54,10 @@ class VersionLabel(Rule):
     ## Fix
     Not fixable automatically: the version is set by the recipe's release process
     (`abra recipe release`).
+
+    ## See also
+    - Docker: [deploy labels](https://docs.docker.com/reference/compose-file/deploy/#labels)
+    - Docker: [docker stack deploy](https://docs.docker.com/reference/cli/docker/stack/deploy/)
     """
 
     code = "CP202"

@@ -114,6 +114,11 @@ class DeployTimeoutTooShort(Rule):
     ## Fix
     Not fixable automatically: how long the recipe may take is the maintainer's call;
     the message gives the computed worst case.
+
+    ## See also
+    - Docker: [healthcheck in the compose services specification](https://docs.docker.com/reference/compose-file/services/#healthcheck)
+    - Docker: [update_config in the compose deploy specification](https://docs.docker.com/reference/compose-file/deploy/#update_config)
+    - Docker: [docker stack deploy](https://docs.docker.com/reference/cli/docker/stack/deploy/)
     """
 
     code = "CP203"

@@ -88,12 +88,19 @@ class UnpinnedImage(Rule):
 
     ## Fix
     Not fixable automatically: which version to pin is the owner's choice.
+
+    ## See also
+    - Docker: [image in the compose services specification](https://docs.docker.com/reference/compose-file/services/#image)
+    - Docker: [docker stack deploy](https://docs.docker.com/reference/cli/docker/stack/deploy/)
     """
 
     code = "CP204"
     name = "unpinned-image"
     severity = Severity.INFO
     options = {"scope": "rollouts"}
+    option_help = {
+        "scope": "`rollouts`: Co-op Cloud services and services with update or rollback settings; `all`: every service.",
+    }
 
     def check_service(self, service, ctx):
         if ctx.options.get("scope", "rollouts") != "all" and not service.stack.is_coopcloud:

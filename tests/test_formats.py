@@ -72,6 +72,40 @@ def test_sarif_without_known_docs_url_still_validates(cli, fleet, monkeypatch):
     log = json.loads(cli("lint", "fleet", *SELECT, "--format", "sarif").stdout)
     jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(log)
     assert all("helpUri" not in r for r in log["runs"][0]["tool"]["driver"]["rules"])
+    assert [r["properties"]["url"] for r in log["runs"][0]["tool"]["driver"]["rules"]] == [
+        "docs/rules/CP101.md", "docs/rules/CP105.md"]
+    assert all((ROOT / r["properties"]["url"]).is_file() for r in log["runs"][0]["tool"]["driver"]["rules"])
+
+
+def test_json_findings_carry_their_rule_url(cli, fleet, monkeypatch):
+    from compose_policy.formats import json_format
+
+    monkeypatch.setattr(json_format, "rule_docs_base", lambda: None)
+    findings = json.loads(cli("lint", "fleet", *SELECT, "--format", "json").stdout)["findings"]
+    assert findings and all(f["url"] == f"docs/rules/{f['rule']}.md" for f in findings)
+    assert all((ROOT / f["url"]).is_file() for f in findings)
+    monkeypatch.setattr(json_format, "rule_docs_base", lambda: "https://example.org/cp/docs/rules")
+    findings = json.loads(cli("lint", "fleet", *SELECT, "--format", "json").stdout)["findings"]
+    assert all(f["url"] == f"https://example.org/cp/docs/rules/{f['rule']}.md" for f in findings)
+
+
+def test_the_docs_base_comes_from_the_rules_project_url(monkeypatch):
+    import importlib.metadata
+
+    from compose_policy.formats import ruleurl
+
+    class Meta:
+        def __init__(self, urls):
+            self.urls = urls
+
+        def get_all(self, key):
+            return self.urls if key == "Project-URL" else None
+
+    monkeypatch.setattr(importlib.metadata, "metadata", lambda name: Meta(["Homepage, https://x.org",
+                                                                           "rules, https://x.org/docs/rules/"]))
+    assert ruleurl.rule_docs_base() == "https://x.org/docs/rules"
+    monkeypatch.setattr(importlib.metadata, "metadata", lambda name: Meta(["Homepage, https://x.org"]))
+    assert ruleurl.rule_docs_base() is None
 
 
 def test_sarif_file_outside_the_working_directory_gets_an_absolute_uri(write, tmp_path):
@@ -142,7 +176,8 @@ def test_several_formats_and_outputs_in_one_run(cli, fleet):
     result = cli("lint", "fleet", *SELECT, "--format", "text", "--format", "sarif", "--format", "json",
                  "--output", "-", "--output", "out.sarif", "-o", "out.json")
     assert result.exit_code == 1
-    assert result.stdout.splitlines()[-1].startswith("Found 2 findings")
+    assert result.stdout.splitlines()[-2].startswith("Found 2 findings")
+    assert result.stdout.splitlines()[-1] == "[*] 1 fixable with `compose-policy fix`."
     assert json.loads((fleet / "out.sarif").read_text())["version"] == "2.1.0"
     assert json.loads((fleet / "out.json").read_text())["summary"]["findings"] == 2
     # a format without an output goes to stdout
@@ -208,3 +243,13 @@ def test_docs_check_mode_reports_a_stale_page(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 1
     assert "CP101.md: out of date" in proc.stderr and "CP777.md: out of date" in proc.stderr
+
+
+def test_text_marks_fixable_findings_and_counts_them(cli):
+    example = pathlib.Path(__file__).resolve().parent.parent / "examples" / "heavy-rails"
+    lines = cli("lint", example).stdout.splitlines()
+    marked = [line.split(": ", 1)[1].split(" ", 3)[:3] for line in lines if " [*] " in line]
+    assert marked == [["CP101", "[error]", "[*]"], ["CP111", "[warning]", "[*]"]]
+    assert lines[-1] == "[*] 2 fixable with `compose-policy fix`."
+    clean = cli("lint", example, "--select", "CP112,CP203").stdout
+    assert "[*]" not in clean and clean.splitlines()[-1].startswith("Found 2 findings")

@@ -34,6 +34,10 @@ ACCEPTED = [
     ["missing"],
     ["r", "--output", "-", "--output", "-", "--format", "json", "--format", "text"],
     ["r", "--baseline", "missing.json"],
+    ["r", "--exit-zero"],
+    ["r", "-q", "--statistics"],
+    ["--quiet", "r", "--format", "json", "--exit-zero"],
+    ["r", "--stdin-filename", "x.yml"],  # without '-': a one-line error
 ]
 # command lines left to click: help, unknown or malformed options, values click refuses
 DECLINED = [
@@ -118,7 +122,7 @@ def test_click_and_the_table_know_the_same_options():
 
 
 # slow to import, and needed by no plain lint (see benchmarks/RESULTS.md, "Lint speed")
-HEAVY_MODULES = ["click", "dataclasses", "inspect", "typing", "pkgutil", "json", "jsonschema", "ruamel"]
+HEAVY_MODULES = ["click", "dataclasses", "inspect", "typing", "pkgutil", "json", "jsonschema", "ruamel", "libcst"]
 
 
 def test_a_plain_lint_imports_nothing_heavy(write, tmp_path):

@@ -15,6 +15,8 @@ def click_param(param):
     if isinstance(param, Argument):
         return click.argument(param.dest, nargs=-1, type=_path_type(param.path))
     assert isinstance(param, Option)
+    if param.kind == "version":
+        return version_option(param)
     kwargs = {"help": param.help}
     if param.metavar:
         kwargs["metavar"] = param.metavar
@@ -29,6 +31,12 @@ def click_param(param):
     elif param.kind == "switch":
         kwargs["default"] = None
     return click.option(*param.decls, param.dest, **kwargs)
+
+
+def version_option(param):
+    from compose_policy import __version__
+
+    return click.version_option(__version__, *param.decls, prog_name="compose-policy", help=param.help)
 
 
 def with_params(params):

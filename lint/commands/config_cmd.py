@@ -46,7 +46,8 @@ def blocking_problems(stack) -> list:
 
 @click.command()
 @click.argument("path", type=click.Path())
-@click.option("--format", "output_format", default="yaml", type=click.Choice(["yaml", "json"]))
+@click.option("--format", "output_format", default="yaml", type=click.Choice(["yaml", "json"]),
+              help="Print the stack as YAML (like docker stack config) or JSON.")
 @load_options
 @reports_errors
 def config(path, output_format, compose_files, env_file):
@@ -54,6 +55,8 @@ def config(path, output_format, compose_files, env_file):
     options = LoadOptions(compose_files=tuple(compose_files), env_file=env_file)
     outputs = []
     for target in stack_targets(path, options):
+        if target.kind == "python":
+            raise InputError(f"{path}: a Python module has no stack to print")
         stack = load_target(target, options)
         if stack is None:
             continue

@@ -40,7 +40,7 @@ def parse(params: Sequence, args: Sequence[str]) -> Optional[Dict[str, object]]:
     """Keyword values as click would pass them to the command, or None to leave it to click."""
     argument = next(p for p in params if isinstance(p, Argument))
     by_name = {name: p for p in params if isinstance(p, Option) for name in p.names}
-    values: Dict[str, object] = {p.dest: p.default() for p in params if isinstance(p, Option)}
+    values: Dict[str, object] = {p.dest: p.default() for p in params if isinstance(p, Option) and p.kind != "version"}
     positional: List[str] = []
     pending = list(args)
     while pending:
@@ -57,7 +57,7 @@ def parse(params: Sequence, args: Sequence[str]) -> Optional[Dict[str, object]]:
         elif not arg.startswith("--") and len(arg) > 2:
             name, explicit = arg[:2], arg[2:]  # -ofile
         option = by_name.get(name)
-        if option is None:
+        if option is None or option.kind == "version":
             return None
         if option.kind in ("flag", "switch"):
             if explicit is not None:

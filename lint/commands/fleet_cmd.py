@@ -7,11 +7,12 @@ from contextlib import contextmanager
 
 import click
 
-from compose_policy.commands.common import fail, reports_errors, split_codes
+from compose_policy.commands.common import fail, load_options, reports_errors, split_codes
 from compose_policy.engine import LintOptions, lint_paths
 from compose_policy.errors import InputError
 from compose_policy.fleet import GRADES, at_least, build_report
 from compose_policy.formats.fleet_render import RENDERERS
+from compose_policy.stack import LoadOptions
 
 
 @contextmanager
@@ -54,8 +55,9 @@ def scan_paths(paths, enrolled):
     return roots, missing
 
 
-def lint_options(select, ignore) -> LintOptions:
-    return LintOptions(select=split_codes(select), ignore=split_codes(ignore))
+def lint_options(select, ignore, config_file=None, compose_files=(), env_file=None) -> LintOptions:
+    return LintOptions(select=split_codes(select), ignore=split_codes(ignore), config=config_file,
+                       load=LoadOptions(compose_files=tuple(compose_files), env_file=env_file))
 
 
 def run_scan(roots, options, step):
@@ -79,7 +81,7 @@ def write_text(output, text) -> None:
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "output_format", default="text", show_default=True,
-              type=click.Choice(sorted(RENDERERS)))
+              type=click.Choice(sorted(RENDERERS)), help="Report format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here instead of stdout.")
 @click.option("--select", multiple=True, metavar="CODES", help="Only these rules.")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rules.")
@@ -95,16 +97,19 @@ def write_text(output, text) -> None:
               help="Exit 1 when any recipe (with its overlay) is at this risk or worse, or is invalid (default: always 0).")
 @click.option("--progress/--no-progress", "progress", default=None,
               help="A progress line on stderr (default: only on a terminal).")
+@click.option("--config", "config_file", metavar="FILE",
+              help="Use this configuration for every path instead of the nearest .compose-policy.yml.")
+@load_options
 @reports_errors
 def fleet(paths, output_format, output, select, ignore, min_risk, enrolled, overlay_dir, verdicts, fail_on_risk,
-          progress):
+          progress, config_file, compose_files, env_file):
     """Report, for every recipe under PATHS (default: abra's recipe folder), how an upgrade could fail silently."""
     from compose_policy import fleet_scan
 
     if overlay_dir:
         fleet_scan.check_template(overlay_dir)
     roots, missing = scan_paths(paths, enrolled)
-    options = lint_options(select, ignore)
+    options = lint_options(select, ignore, config_file, compose_files, env_file)
     judged, audits, runs, unreadable, read = {}, None, {}, [], None
     with scan_progress(progress_wanted(progress)) as step:
         result = run_scan(roots, options, step) if roots else lint_paths([], options)

@@ -40,10 +40,18 @@ class LazyGroup(click.Group):
             if exc.name and module_name.startswith(exc.name):
                 return None  # subcommand not shipped in this build
             raise
-        return getattr(module, attr)
+        return with_version(getattr(module, attr))
+
+
+def with_version(command: click.Command) -> click.Command:
+    """Every subcommand answers --version, as the group does (lint declares it in its table)."""
+    if not any("--version" in param.opts for param in command.params):
+        show = click.version_option(__version__, prog_name="compose-policy", help="Show the version and exit.")
+        command.params.append(show(lambda: None).__click_params__[0])
+    return command
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="compose-policy")
+@click.version_option(__version__, prog_name="compose-policy", help="Show the version and exit.")
 def cli():
     """Lint, fix and verify Docker Swarm rollout policies of compose stacks."""

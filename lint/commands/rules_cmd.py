@@ -11,7 +11,8 @@ from compose_policy.registry import all_rules, get_rule
 
 
 @click.command()
-@click.option("--format", "output_format", default="text", type=click.Choice(["text", "json"]))
+@click.option("--format", "output_format", default="text", type=click.Choice(["text", "json"]),
+              help="text: one line per rule; json: every field, options included.")
 def rules(output_format):
     """List every rule: code, name, severity, fixability, summary."""
     catalogue = all_rules()

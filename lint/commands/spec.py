@@ -29,7 +29,9 @@ class Argument:
 
 
 class Option:
-    """An option: ``kind`` is "value", "multiple", "flag" or "switch" (``--x/--no-x``, default None)."""
+    """An option: ``kind`` is "value", "multiple", "flag", "switch" (``--x/--no-x``, default None)
+    or "version" (click's --version: prints and exits, passes no value; the fast path leaves it
+    to click)."""
 
     __slots__ = ("decls", "dest", "kind", "help", "metavar", "choices", "path")
 
@@ -67,3 +69,6 @@ LOAD_OPTIONS = (
            help="App env file: COMPOSE_FILE and values for interpolation "
                 "(default: the recipe's .env if present)."),
 )
+
+# every subcommand answers --version (the group adds it to those not made from a table)
+VERSION_OPTION = Option(["--version"], "version", "version", help="Show the version and exit.")

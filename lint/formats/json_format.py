@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from compose_policy import __version__
+from compose_policy.formats.ruleurl import rule_docs_base, rule_url
 
 
 def summary(result) -> dict:
@@ -23,10 +24,17 @@ def summary(result) -> dict:
     }
 
 
+def finding_dict(finding, docs_base) -> dict:
+    data = finding.to_dict()
+    data["url"] = rule_url(finding.rule, docs_base)  # the rule's page (see formats.ruleurl)
+    return data
+
+
 def render(result, **_) -> str:
+    base = rule_docs_base()
     data = {
         "version": __version__,
-        "findings": [f.to_dict() for f in result.findings],
+        "findings": [finding_dict(f, base) for f in result.findings],
         "summary": summary(result),
     }
     return json.dumps(data, indent=2, sort_keys=False) + "\n"

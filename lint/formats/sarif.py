@@ -14,30 +14,12 @@ from urllib.parse import quote
 
 from compose_policy import __version__
 from compose_policy.baseline import finding_key
+from compose_policy.formats.ruleurl import rule_docs_base, rule_url
 from compose_policy.registry import all_rules
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 BASE_ID = "SRCROOT"
 LEVELS = {"error": "error", "warning": "warning", "info": "note"}
-# the package's Project-URL with this label is where docs/rules/<code>.md are published
-RULE_DOCS_LABEL = "rules"
-
-
-def rule_docs_base() -> Optional[str]:
-    """The published docs/rules folder, from the installed package's metadata, if it says."""
-    from importlib.metadata import PackageNotFoundError, metadata
-
-    try:
-        entries = metadata("compose-policy").get_all("Project-URL") or []
-    except PackageNotFoundError:
-        return None
-    for entry in entries:
-        label, _, url = entry.partition(",")
-        if label.strip().lower() == RULE_DOCS_LABEL and url.strip():
-            return url.strip().rstrip("/")
-    return None
-
-
 def descriptor(rule, docs_base: Optional[str]) -> dict:
     sections = rule.doc_sections()
     what = sections.get("What it does", rule.summary())
@@ -51,6 +33,8 @@ def descriptor(rule, docs_base: Optional[str]) -> dict:
         "properties": {
             "tags": ["compose", "swarm"],
             "fix": rule.fix_applicability.value if rule.fix_applicability else None,
+            # the rule's page: absolute with a published docs URL, else its path in the repository
+            "url": rule_url(rule.code, docs_base),
         },
     }
     if docs_base:

@@ -1,4 +1,8 @@
-"""``path:line:col: CODE [severity] message (service)``, one line per finding."""
+"""``path:line:col: CODE [severity] message (service)``, one line per finding.
+
+A finding ``compose-policy fix`` can fix carries ``[*]`` after its severity, and the
+report ends with how many there are (as ruff marks and counts its fixable findings).
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def render(result, color: bool = False, statistics: bool = False, **_) -> str:
+def render(result, color: bool = False, statistics: bool = False, quiet: bool = False, **_) -> str:
     lines = []
     for f in result.findings:
         sev = str(f.severity)
@@ -29,7 +33,10 @@ def render(result, color: bool = False, statistics: bool = False, **_) -> str:
             location = _bold(location)
             code = _bold(code, _COLOURS[sev])
         service = f" ({printable(f.service)})" if f.service else ""
-        lines.append(f"{location} {code} {printable(f.message)}{service}")
+        fixable = " [*]" if f.fix is not None else ""  # ruff's mark: `compose-policy fix` can fix it
+        lines.append(f"{location} {code}{fixable} {printable(f.message)}{service}")
+    if quiet:  # the findings only (ruff's --quiet)
+        return "".join(line + "\n" for line in lines)
     counts = result.counts()
     total = len(result.findings)
     stacks, files = _plural(len(result.stacks), "stack"), _plural(result.files, "file")
@@ -49,4 +56,7 @@ def render(result, color: bool = False, statistics: bool = False, **_) -> str:
         for (code, name), count in sorted(by_rule.items()):
             lines.append(f"{count:6d}  {code}  {name}")
     lines.append(summary)
+    fixable = sum(1 for f in result.findings if f.fix is not None)
+    if fixable:
+        lines.append(f"[*] {fixable} fixable with `compose-policy fix`.")
     return "\n".join(lines) + "\n"

@@ -1,0 +1,44 @@
+"""``lint --fix``: apply the fixes in place first, then lint what is left (as ruff does).
+
+Safe fixes only, unless ``--unsafe-fixes``; each stack's fixes are proven by the fixer's
+re-lint before they are written. What was fixed goes to stderr, so that stdout keeps
+exactly the report of ``--format``.
+"""
+
+from __future__ import annotations
+
+from compose_policy.commands.echo import echo
+
+
+# the linter never imports the fixers by name (tests/test_architecture.py): the CLI reaches
+# them through these strings, as the group reaches its subcommands
+FIXERS = {"pyfix": "compose_policy.fixers.pyfix", "relint": "compose_policy.fixers.relint",
+          "run": "compose_policy.fixers.run"}
+
+
+def fix_in_place(paths, options, unsafe: bool, quiet: bool = False) -> None:
+    import importlib
+
+    from compose_policy.discover import discover
+
+    pyfix, relint, run = (importlib.import_module(FIXERS[name]) for name in ("pyfix", "relint", "run"))
+    fix_python, Linter, FixOptions, fix_target = pyfix.fix_python, relint.Linter, run.FixOptions, run.fix_target
+
+    fix_options = FixOptions(lint=options, in_place=True, unsafe_fixes=unsafe)
+    linter = Linter(options)
+    fixed = files = 0
+    for path in paths:
+        for target in discover(path, python=options.python_files):
+            if target.kind == "python":
+                outcome = fix_python(target, fix_options)
+            else:
+                outcome = fix_target(target, fix_options, linter)
+            if outcome is None:
+                continue
+            if outcome.error:
+                echo(f"compose-policy: error: {outcome.name}: {outcome.error}", err=True)
+            fixed += outcome.fixed
+            files += len(outcome.changes)
+    if fixed and not quiet:
+        echo(f"compose-policy: fixed {fixed} finding{'s' if fixed != 1 else ''} "
+             f"({files} file{'s' if files != 1 else ''} written)", err=True)
