@@ -69,6 +69,11 @@ class AppendedList(Rule):
     ## Fix
     Not fixable automatically: which check (or which constraint) is meant is the
     author's call.
+
+    ## See also
+    - Docker: [healthcheck in the compose file reference](https://docs.docker.com/reference/compose-file/services/#healthcheck)
+    - Docker: [merging compose files](https://docs.docker.com/compose/how-tos/multiple-compose-files/merge/)
+    - Docker: [docker stack config](https://docs.docker.com/reference/cli/docker/stack/config/)
     """
 
     code = "CP120"

@@ -125,7 +125,7 @@ def test_every_option_has_help():
 
 
 def test_fleet_takes_compose_file_env_file_and_config(write, tmp_path):
-    write("fleet/a/compose.yml", "services:\n  app:\n    image: nginx:1.27\n")
+    write("fleet/a/compose.yml", 'version: "3.8"\nservices:\n  app:\n    image: nginx:1.27\n')
     write("fleet/a/compose.heavy.yml", HEAVY)
     write("fleet/a/alt.env", "COMPOSE_FILE=compose.yml:compose.heavy.yml\n")
     write("fleet.yml", "select: [CP101]\n")

@@ -73,7 +73,7 @@ def test_sarif_without_known_docs_url_still_validates(cli, fleet, monkeypatch):
     jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text())).validate(log)
     assert all("helpUri" not in r for r in log["runs"][0]["tool"]["driver"]["rules"])
     assert [r["properties"]["url"] for r in log["runs"][0]["tool"]["driver"]["rules"]] == [
-        "docs/rules/CP101.md", "docs/rules/CP105.md"]
+        "docs/rules/CP000.md", "docs/rules/CP001.md", "docs/rules/CP101.md", "docs/rules/CP105.md"]
     assert all((ROOT / r["properties"]["url"]).is_file() for r in log["runs"][0]["tool"]["driver"]["rules"])
 
 

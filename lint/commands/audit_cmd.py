@@ -20,7 +20,8 @@ _ORDER = ["error", "warning", "info"]
 @click.option("--overlay-dir", "overlay_dir", required=True, metavar="TEMPLATE",
               help="Each recipe's CI overlay, e.g. ci/tests/{recipe} (a folder with compose.ccci.yml, or a file).")
 @click.option("--enrolled", metavar="FILE", help="Only the recipes named in FILE (one a line, # comments).")
-@click.option("--format", "output_format", default="text", show_default=True, type=click.Choice(["text", "json"]))
+@click.option("--format", "output_format", default="text", show_default=True, type=click.Choice(["text", "json"]),
+              help="text for people, json for tools.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the audit here instead of stdout.")
 @click.option("--select", multiple=True, metavar="CODES", help="Only these rules decide what a finding is.")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rules.")
