@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import click
@@ -11,7 +12,9 @@ from compose_policy.discover import discover
 from compose_policy.engine import LintOptions
 from compose_policy.errors import InputError
 from compose_policy.fixers import report
-from compose_policy.fixers.overlay import check_layout
+from compose_policy.fixers.envwire import check_env_file
+from compose_policy.fixers.lock import recipe_lock
+from compose_policy.fixers.overlay import check_inside, check_layout
 from compose_policy.fixers.relint import Linter
 from compose_policy.fixers.run import FixOptions, fix_target
 from compose_policy.model import Severity
@@ -36,6 +39,9 @@ EXIT_FIXED = 3
                    "also read as --env-file unless that is given.")
 @click.option("--in-place", is_flag=True, help="Edit the stack's own compose files instead of an overlay.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --in-place, also apply fixes graded unsafe.")
+@click.option("--allow-outside", is_flag=True,
+              help="Let a fix write outside the recipe folder (an --overlay path, a symlink's target, "
+                   "an absolute -c or COMPOSE_FILE entry); refused otherwise.")
 @click.option("--diff", is_flag=True, help="Print a unified diff of what would change; write nothing.")
 @click.option("--select", multiple=True, metavar="CODES", help="Only these rules (as in lint).")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rules.")
@@ -47,7 +53,7 @@ EXIT_FIXED = 3
 @click.option("--no-config", is_flag=True, help="Use no configuration file at all.")
 @load_options
 @reports_errors
-def fix(paths, overlay_name, overlay_dir, wire_env, in_place, unsafe_fixes, diff, select, ignore, fail_on,
+def fix(paths, overlay_name, overlay_dir, wire_env, in_place, unsafe_fixes, allow_outside, diff, select, ignore, fail_on,
         config_file, no_config, compose_files, env_file):
     """Fix the findings under PATHS (default: .) and prove the result by linting it again.
 
@@ -80,11 +86,15 @@ def fix(paths, overlay_name, overlay_dir, wire_env, in_place, unsafe_fixes, diff
                          config=config_file, find_config=not no_config,
                          fail_on=Severity.parse(fail_on) if fail_on else None),
         in_place=in_place, overlay_name=overlay_name, overlay_dir=overlay_dir,
-        unsafe_fixes=unsafe_fixes, diff=diff, wire_env=wire_env,
+        unsafe_fixes=unsafe_fixes, diff=diff, wire_env=wire_env, allow_outside=allow_outside,
     )
+    if wire_env:  # every input is checked before anything is written
+        check_env_file(wire_env)
     targets = [t for path in (paths or (".",)) for t in discover(path)]
     if not in_place:
         check_layout(targets, overlay_name, overlay_dir)
+        if not allow_outside and not overlay_dir:
+            check_inside(targets, overlay_name)
     if wire_env and len(targets) != 1:
         raise InputError(f"--wire-env names one app's env file, but {len(targets)} stacks were found")
 
@@ -93,7 +103,8 @@ def fix(paths, overlay_name, overlay_dir, wire_env, in_place, unsafe_fixes, diff
     outcomes = []
     for target in targets:
         try:
-            outcome = fix_target(target, options, linter)
+            with contextlib.nullcontext() if diff else recipe_lock(target.root):
+                outcome = fix_target(target, options, linter)
         except KeyError as exc:
             fail(f"unknown rule code or name: {exc.args[0]}")
         if outcome is None:

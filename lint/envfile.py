@@ -79,7 +79,8 @@ def parse_env_text(text: str, path: str) -> EnvFile:
         match = _LINE.match(line)
         pos = Position(path, number, 1)
         if not match:
-            env.problems.append(EnvFileError(f"not a KEY=value line: {stripped[:60]!r}", pos))
+            # the position only: an env file may be a link to a secret, never echo its lines
+            env.problems.append(EnvFileError("not a KEY=value line", pos))
             continue
         key, rest = match.group("key"), match.group("rest").strip()
         if rest.startswith("'"):
