@@ -187,7 +187,7 @@ def fix_target(target: Target, options: FixOptions, linter: Optional[Linter] = N
     if outcome.overlay:  # nothing to fix, but the overlay may still need wiring
         _describe_overlay(outcome, base)
         try:
-            _commit(_stage_wire(outcome, base, options, None), options)
+            commit_all(_stage_wire(outcome, base, options, None), options)
         except InputError as exc:
             _failed(outcome, exc)
     return outcome
@@ -294,7 +294,7 @@ def _provable_subset(outcome: Outcome, linter: Linter, target: Target, files: Li
     return best
 
 
-def _commit(staged: List[Staged], options: FixOptions) -> None:
+def commit_all(staged: List[Staged], options: FixOptions) -> None:
     """Replace every target, or none when one changed since it was read (another writer)."""
     try:
         if options.diff:
@@ -338,7 +338,7 @@ def _prove_and_write(outcome: Outcome, linter: Linter, target: Target, files: Li
         if outcome.overlay:
             _describe_overlay(outcome, base)
         # the env file is staged with the rest: all of them are written, or none
-        _commit(attempt.staged + _stage_wire(outcome, base, options, scratch), options)
+        commit_all(attempt.staged + _stage_wire(outcome, base, options, scratch), options)
     except InputError as exc:
         _failed(outcome, exc)
     finally:

@@ -136,8 +136,8 @@ def run(*args, cwd: Optional[pathlib.Path] = None, timeout: float = 30.0) -> Run
 
 
 def assert_clean_failure(result: Run, code: int = 2) -> None:
-    """Exit ``code`` with a one-line error and no traceback."""
+    """Exit ``code`` with a one-line error (ours, or click's for a bad option) and no traceback."""
     assert result.code == code, result.output
     assert "Traceback" not in result.output, result.output
-    errors = [line for line in result.stderr.splitlines() if line.startswith("compose-policy: error:")]
+    errors = [line for line in result.stderr.splitlines() if line.startswith(("compose-policy: error:", "Error: "))]
     assert errors, result.output
