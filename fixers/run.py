@@ -203,8 +203,8 @@ def _failed(outcome: Outcome, reason) -> None:
 def _roots(target: Target, outcome: Outcome, options: FixOptions) -> List[str]:
     """The folders a fix may write in: the recipe, and the folder --overlay-dir names."""
     roots = [os.path.realpath(target.root)]
-    if options.overlay_dir and outcome.overlay:
-        roots.append(os.path.realpath(os.path.dirname(outcome.overlay)))
+    if options.overlay_dir:
+        roots.append(os.path.realpath(options.overlay_dir.replace(overlays.PLACEHOLDER, overlays.stem(target))))
     return roots
 
 

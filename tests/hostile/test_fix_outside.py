@@ -46,3 +46,12 @@ def test_overlay_dir_is_an_explicit_place_to_write(tmp_path):
     assert run("fix", folder, "--overlay-dir", tmp_path / "ci" / "{recipe}").code == 3
     assert (tmp_path / "ci" / "app" / "compose.ccci.yml").is_file()
     assert not os.path.exists(folder / "compose.ccci.yml")
+
+
+def test_an_overlay_path_out_of_the_overlay_dir_is_refused(tmp_path):
+    folder = make_recipe(tmp_path)
+    before = snapshot(tmp_path)
+    result = run("fix", folder, "--overlay-dir", tmp_path / "ci", "--overlay", "../../escape.yml")
+    assert_clean_failure(result)
+    assert "is outside the recipe; pass --allow-outside" in result.stderr
+    assert snapshot(tmp_path) == before
