@@ -69,8 +69,10 @@ def fix(paths, overlay_name, overlay_dir, wire_env, in_place, unsafe_fixes, allo
     Exit codes:
       0  nothing to fix, no remaining finding reaches --fail-on
       1  nothing written, findings remain (unfixable, held back, refused)
-      2  error: bad option or path, a stack refused (unreadable input), or a fix that
-         did not prove out (then nothing is written for that stack)
+      2  error: bad option or path, a stack refused (unreadable input), a fix that
+         did not prove out, or a write refused for safety (a symlink or path out of
+         the recipe, a hard link, a read-only file, foreign lines in the notes
+         block); then nothing is written for that stack
       3  fixes were written (with --diff: would be written); findings may remain
     """
     if config_file and no_config:
