@@ -165,7 +165,20 @@ def opcodes(a: Sequence[str], b: Sequence[str]) -> List[Tuple[str, int, int, int
         matcher = difflib.SequenceMatcher(None, a[alo:ahi], b[blo:bhi], autojunk=False)
         for tag, i1, i2, j1, j2 in matcher.get_opcodes():
             out.append((tag, alo + i1, alo + i2, blo + j1, blo + j2))
-    return sorted(out, key=lambda op: (op[1], op[3]))
+    merged: List[Tuple[str, int, int, int, int]] = []
+    for op in sorted(out, key=lambda op: (op[1], op[3])):
+        if merged and op[0] == "equal" == merged[-1][0]:  # adjacent equal runs read as one
+            merged[-1] = ("equal", merged[-1][1], op[2], merged[-1][3], op[4])
+        elif op[1] != op[2] or op[3] != op[4]:
+            merged.append(op)
+    return merged
+
+
+class AnchoredMatcher(difflib.SequenceMatcher):
+    """difflib's matcher with the anchored opcodes above: its grouping, without its quadratic search."""
+
+    def get_opcodes(self):
+        return opcodes(self.a, self.b)
 
 
 def line_problem(old: str, new: str, allowed: Set[int]) -> Optional[str]:

@@ -120,3 +120,15 @@ def test_the_line_check_of_a_huge_file_is_fast():
     assert bounded(lambda: line_problem(old, new, allowed), seconds=5, megabytes=100) is None
     removed = old.replace("        failure_action: rollback\n", "", 1)
     assert "would be removed" in line_problem(old, removed, allowed)
+
+
+def test_the_diff_of_a_huge_in_place_edit_is_fast_and_complete():
+    from compose_policy.fixers.report import unified_diff
+    from compose_policy.fixers.run import Change
+
+    old = many_services(10000)
+    new = old.replace("order: start-first", "order: stop-first")
+    text = bounded(lambda: unified_diff(Change("compose.yml", old, new, 0o644)), seconds=10, megabytes=200)
+    lines = text.splitlines()
+    assert lines.count("-        order: start-first") == lines.count("+        order: stop-first") == 10000
+    assert not any(line.startswith(("-", "+")) and "order" not in line for line in lines[2:])
