@@ -28,9 +28,13 @@ def check_env_file(path: str) -> None:
         raise InputError(f"{path}: env file not found")
     data = read_bytes(path, ENV_FILE_LIMIT)
     try:
-        data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError(f"{path}: not UTF-8 text; refusing to wire it") from None
+    problems = parse_env_text(text, path).problems
+    if problems:  # not an env file (a link to a key file?): never written, never shown
+        lines = ", ".join(str(p.pos.line) for p in problems[:5]) + (", ..." if len(problems) > 5 else "")
+        raise InputError(f"{path}: not an env file (line {lines}: not KEY=value); refusing to wire it")
     writable_target(path)
 
 _ASSIGN = re.compile(r"^(?P<lead>\s*(?:export\s+)?COMPOSE_FILE\s*=\s*)(?P<rest>.*?)(?P<eol>\r?\n?)$")
