@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import click
@@ -11,7 +12,9 @@ from compose_policy.stack import stack_targets
 from compose_policy.engine import LintOptions
 from compose_policy.errors import InputError
 from compose_policy.fixers import report
-from compose_policy.fixers.overlay import check_layout
+from compose_policy.fixers.envwire import check_env_file
+from compose_policy.fixers.lock import recipe_lock
+from compose_policy.fixers.overlay import check_inside, check_layout
 from compose_policy.fixers.pyfix import fix_python
 from compose_policy.fixers.relint import Linter
 from compose_policy.fixers.run import FixOptions, fix_target
@@ -37,6 +40,9 @@ EXIT_FIXED = 3
                    "also read as --env-file unless that is given.")
 @click.option("--in-place", is_flag=True, help="Edit the stack's own compose files instead of an overlay.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --in-place, also apply fixes graded unsafe.")
+@click.option("--allow-outside", is_flag=True,
+              help="Let a fix write outside the recipe folder (an --overlay path, a symlink's target, "
+                   "an absolute -c or COMPOSE_FILE entry); refused otherwise.")
 @click.option("--diff", is_flag=True, help="Print a unified diff of what would change; write nothing.")
 @click.option("--select", multiple=True, metavar="CODES", help="Only these rules (as in lint).")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Skip these rules.")
@@ -51,8 +57,8 @@ EXIT_FIXED = 3
                    "a fix hook leaves remaining findings to the lint hook.")
 @load_options
 @reports_errors
-def fix(paths, overlay_name, overlay_dir, wire_env, in_place, unsafe_fixes, diff, select, ignore, fail_on,
-        config_file, no_config, exit_zero, compose_files, env_file):
+def fix(paths, overlay_name, overlay_dir, wire_env, in_place, unsafe_fixes, allow_outside, diff, select, ignore,
+        fail_on, config_file, no_config, exit_zero, compose_files, env_file):
     """Fix the findings under PATHS (default: .) and prove the result by linting it again.
 
     \b
@@ -67,8 +73,10 @@ def fix(paths, overlay_name, overlay_dir, wire_env, in_place, unsafe_fixes, diff
     Exit codes:
       0  nothing to fix, no remaining finding reaches --fail-on
       1  nothing written, findings remain (unfixable, held back, refused)
-      2  error: bad option or path, a stack refused (unreadable input), or a fix that
-         did not prove out (then nothing is written for that stack)
+      2  error: bad option or path, a stack refused (unreadable input), a fix that
+         did not prove out, or a write refused for safety (a symlink or path out of
+         the recipe, a hard link, a read-only file, foreign lines in the notes
+         block); then nothing is written for that stack
       3  fixes were written (with --diff: would be written); findings may remain
     """
     if config_file and no_config:
@@ -84,13 +92,17 @@ def fix(paths, overlay_name, overlay_dir, wire_env, in_place, unsafe_fixes, diff
                          config=config_file, find_config=not no_config,
                          fail_on=Severity.parse(fail_on) if fail_on else None),
         in_place=in_place, overlay_name=overlay_name, overlay_dir=overlay_dir,
-        unsafe_fixes=unsafe_fixes, diff=diff, wire_env=wire_env,
+        unsafe_fixes=unsafe_fixes, diff=diff, wire_env=wire_env, allow_outside=allow_outside,
     )
+    if wire_env:  # every input is checked before anything is written
+        check_env_file(wire_env)
     found = [t for path in (paths or (".",)) for t in stack_targets(path, options.lint.load, python=True)]
     targets = [t for t in found if t.kind != "python"]
     modules = [t for t in found if t.kind == "python"]  # harness modules: the CP501 codemod
     if not in_place:
         check_layout(targets, overlay_name, overlay_dir)
+        if not allow_outside and not overlay_dir:
+            check_inside(targets, overlay_name)
     if wire_env and len(targets) != 1:
         raise InputError(f"--wire-env names one app's env file, but {len(targets)} stacks were found")
 
@@ -99,7 +111,11 @@ def fix(paths, overlay_name, overlay_dir, wire_env, in_place, unsafe_fixes, diff
     outcomes = []
     for target in targets + modules:
         try:
-            outcome = fix_python(target, options) if target.kind == "python" else fix_target(target, options, linter)
+            if target.kind == "python":
+                outcome = fix_python(target, options)
+            else:
+                with contextlib.nullcontext() if diff else recipe_lock(target.root):
+                    outcome = fix_target(target, options, linter)
         except KeyError as exc:
             fail(f"unknown rule code or name: {exc.args[0]}")
         if outcome is None:

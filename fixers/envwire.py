@@ -9,10 +9,33 @@ is already enabled.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import List, Optional
 
 from compose_policy.envfile import parse_env_text
+from compose_policy.errors import InputError
+from compose_policy.fixers.atomic import writable_target
+from compose_policy.fixers.inputs import read_bytes
+
+ENV_FILE_LIMIT = 1 << 20  # an app's env file is a few KB
+
+
+def check_env_file(path: str) -> None:
+    """Refuse an env file that cannot be wired, before anything is written: a missing file,
+    a FIFO or device, one too large, one that is not UTF-8, one a rename would damage."""
+    if not os.path.exists(path):
+        raise InputError(f"{path}: env file not found")
+    data = read_bytes(path, ENV_FILE_LIMIT)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text; refusing to wire it") from None
+    problems = parse_env_text(text, path).problems
+    if problems:  # not an env file (a link to a key file?): never written, never shown
+        lines = ", ".join(str(p.pos.line) for p in problems[:5]) + (", ..." if len(problems) > 5 else "")
+        raise InputError(f"{path}: not an env file (line {lines}: not KEY=value); refusing to wire it")
+    writable_target(path)
 
 _ASSIGN = re.compile(r"^(?P<lead>\s*(?:export\s+)?COMPOSE_FILE\s*=\s*)(?P<rest>.*?)(?P<eol>\r?\n?)$")
 

@@ -39,11 +39,15 @@ def is_merge_key(key: yaml.Node) -> bool:
 
 def own_pair(mapping: yaml.MappingNode, key: str) -> Optional[Pair]:
     """The last ``key: value`` written in this mapping itself (not through ``<<``)."""
-    found = None
-    for key_node, value_node in mapping.value:
-        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key and not is_merge_key(key_node):
-            found = (key_node, value_node)
-    return found
+    # indexed once per node: a scan per edit is quadratic on a file with thousands of services
+    index = getattr(mapping, "_own_pairs", None)
+    if index is None:
+        index = {}
+        for key_node, value_node in mapping.value:
+            if isinstance(key_node, yaml.ScalarNode) and not is_merge_key(key_node):
+                index[key_node.value] = (key_node, value_node)
+        mapping._own_pairs = index
+    return index.get(key)
 
 
 def merged_has(mapping: yaml.MappingNode, key: str) -> bool:
@@ -77,6 +81,64 @@ def shared_nodes(root: Optional[yaml.Node]) -> Set[int]:
     if root is not None:
         walk(root)
     return {key for key, count in seen.items() if count > 1}
+
+
+# what a fix walks is bounded by the text, not by what its aliases expand to
+MAX_DEPTH = 100  # compose nests a handful of levels
+MIN_EXPANSION = 10_000  # nodes, aliases expanded
+EXPANSION_RATIO = 100  # expanded nodes per distinct node; shared x- defaults stay far below
+
+
+def children(node: yaml.Node) -> List[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def graph_problem(root: Optional[yaml.Node]) -> Optional[str]:
+    """Why a composed document is too costly to edit, or None.
+
+    An anchor that contains itself, aliases that expand the document far beyond its own
+    size (an alias bomb), nesting deeper than any compose file needs. One pass over the
+    distinct nodes, without recursion.
+    """
+    if root is None:
+        return None
+    visiting, done = 1, 2
+    state: dict = {}
+    size: dict = {}
+    depth: dict = {}
+    distinct = 0
+    cap = 1 << 62
+    work = [(root, False)]
+    while work:
+        node, leaving = work.pop()
+        key = id(node)
+        if leaving:
+            kids = children(node)
+            size[key] = min(cap, 1 + sum(size[id(k)] for k in kids))
+            depth[key] = 1 + max((depth[id(k)] for k in kids), default=0)
+            state[key] = done
+            continue
+        if state.get(key) == done:
+            continue
+        state[key] = visiting
+        distinct += 1
+        work.append((node, True))
+        for kid in children(node):
+            seen = state.get(id(kid))
+            if seen == visiting:  # on the current path: the anchor holds an alias to itself
+                return f"line {kid.start_mark.line + 1}: a YAML anchor contains an alias to itself"
+            if seen is None:
+                work.append((kid, False))
+    limit = max(MIN_EXPANSION, EXPANSION_RATIO * distinct)
+    if size[id(root)] > limit:
+        return f"its aliases expand to more than {limit} YAML nodes (an alias bomb?)"
+    if depth[id(root)] > MAX_DEPTH:
+        return f"it nests {depth[id(root)]} levels deep (the limit is {MAX_DEPTH})"
+    return None
 
 
 def is_null(node: yaml.Node) -> bool:

@@ -12,6 +12,8 @@ import textwrap
 from dataclasses import dataclass
 from typing import List, Sequence, Tuple
 
+from compose_policy.fixers.edit import EditRefused, visible
+
 BEGIN = "# compose-policy fix: "
 END = "# compose-policy fix: end of notes"
 WIDTH = 100
@@ -42,26 +44,43 @@ class Note:
 
     @property
     def identity(self) -> str:
-        return f"# [{self.service}] {'.'.join(self.key_path)}:"
+        return f"# [{visible(self.service)}] {visible('.'.join(self.key_path))}:"
 
     def lines(self) -> List[str]:
-        out = [f"{self.identity} {self.value_text} (was: {self.was})"]
+        # names and values come from the recipe: escaped, so that none can end the comment line
+        out = [f"{self.identity} {visible(self.value_text)} (was: {visible(self.was)})"]
         for reason in self.reasons:
-            out += textwrap.wrap(reason.text(), WIDTH, initial_indent="#   ", subsequent_indent="#     ",
+            out += textwrap.wrap(visible(reason.text()), WIDTH, initial_indent="#   ", subsequent_indent="#     ",
                                  break_long_words=False, break_on_hyphens=False)
-        dotted = ".".join(("services", self.service) + self.key_path)
-        out += textwrap.wrap(f"Undo: delete {dotted} below, or {self.disable}.",
+        dotted = visible(".".join(("services", self.service) + self.key_path))
+        out += textwrap.wrap(f"Undo: delete {dotted} below, or {visible(self.disable)}.",
                              WIDTH, initial_indent="#   ", subsequent_indent="#     ",
                              break_long_words=False, break_on_hyphens=False)
         return out
 
 
+INTRO_STARTS = (BEGIN, "# Enable: ", "# One note per key below:")
+
+
 def intro(enable: str) -> List[str]:
     return [
         f"{BEGIN}rollout fixes as an overlay; the stack's own files stay as they are.",
-        f"# Enable: {enable}",
+        f"# Enable: {visible(enable)}",
         "# One note per key below: the rule and its evidence, the value it replaces, how to undo it.",
     ]
+
+
+def _written_here(line: str) -> bool:
+    """Whether a line of the block has the shape of what this module writes."""
+    return line.startswith(INTRO_STARTS) or line.startswith(("# [", "#   ")) or line == END
+
+
+def foreign_line(lines: List[str], start: int, end: int) -> int:
+    """0-based index of the first line of the block this module did not write, or -1."""
+    for index in range(start, end):
+        if not _written_here(lines[index].rstrip("\r\n")):
+            return index
+    return -1
 
 
 def _split_entries(block: List[str]) -> List[List[str]]:
@@ -89,6 +108,10 @@ def update_notes(text: str, notes: Sequence[Note], enable: str, newline: str = "
     """``text`` with its notes block updated for ``notes`` (created at the top when absent)."""
     lines = text.splitlines(keepends=True)
     start, end = _find_block(lines)
+    foreign = foreign_line(lines, start, end)
+    if foreign >= 0:  # the block is rewritten as a whole: what someone else put there would vanish
+        raise EditRefused(f"line {foreign + 1} sits between the compose-policy note markers but was not "
+                          "written by compose-policy; move it out of the notes block")
     old_entries = _split_entries([line.rstrip("\r\n") for line in lines[start:end]])
     entries = list(old_entries)
     for note in notes:

@@ -20,11 +20,12 @@ from typing import List, Optional, Sequence, Tuple
 
 from compose_policy.discover import Target
 from compose_policy.errors import InputError
-from compose_policy.fixers.edit import Edit, render_scalar
+from compose_policy.fixers.edit import Edit, EditRefused, render_scalar
 from compose_policy.fixers.notes import Note, update_notes
 from compose_policy.fixers.plan import PlannedFix
 from compose_policy.fixers.relint import is_recipe
 from compose_policy.fixers.yaml_rt import detect_style
+from compose_policy.fixers.verify import load_all
 from compose_policy.fixers.yamledit import apply_edits
 from compose_policy.model import Mapping, Scalar
 from compose_policy.stack import Stack
@@ -64,6 +65,17 @@ def check_layout(targets: Sequence[Target], name: Optional[str], directory: Opti
             hint = f" (put {PLACEHOLDER} in --overlay-dir)" if directory and PLACEHOLDER not in directory else ""
             raise InputError(f"{seen[path]} and {target.name} would both write {path}{hint}")
         seen[path] = target.name
+
+
+def check_inside(targets: Sequence[Target], name: Optional[str]) -> None:
+    """Refuse an --overlay path that leads out of its recipe (``../x.yml``, an absolute path)."""
+    for target in targets:
+        path = overlay_path(target, name, None)
+        root = os.path.realpath(target.root)
+        real = os.path.realpath(path)
+        if real != root and not real.startswith(root.rstrip(os.sep) + os.sep):
+            raise InputError(f"--overlay {name or path}: {real} is outside {target.root}; "
+                             "pass --allow-outside to write there")
 
 
 def entry_for(stack: Stack, overlay: str) -> Tuple[str, bool]:
@@ -154,4 +166,8 @@ def overlay_text(stack: Stack, existing: Optional[str], fixes: Sequence[PlannedF
         return existing
     changed = [f for f in fixes if Edit(("services", f.service) + f.key_path, f.value) in result.edits]
     style = detect_style(result.text)
-    return update_notes(result.text, notes_for(stack, changed, overlay), enable_hint(stack, overlay), style.newline)
+    text = update_notes(result.text, notes_for(stack, changed, overlay), enable_hint(stack, overlay), style.newline)
+    # the notes are comments: the overlay must read back as exactly the data the edits proved
+    if load_all(text) != load_all(result.text):
+        raise EditRefused("the notes block would change the overlay's data; nothing written")
+    return text

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Tuple
 
+from compose_policy.fixers.edit import visible
 from compose_policy.fixers.notes import Reason
 from compose_policy.model import Applicability, Finding
 
@@ -27,7 +28,7 @@ class PlannedFix:
     @property
     def label(self) -> str:
         codes = ", ".join(sorted({f.rule for f in self.findings}))
-        return f"{codes} {self.service}: {'.'.join(self.key_path)}: {self.value}"
+        return visible(f"{codes} {self.service}: {'.'.join(self.key_path)}: {self.value}")
 
 
 @dataclass

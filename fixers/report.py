@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from typing import List, Sequence
 
 from compose_policy.fixers.run import Change, Outcome
+from compose_policy.fixers.verify import AnchoredMatcher
 
 
 def _shown(path: str) -> str:
@@ -14,12 +14,36 @@ def _shown(path: str) -> str:
     return path if rel.startswith(os.pardir + os.sep + os.pardir) else rel
 
 
+def _range(start: int, stop: int) -> str:
+    """A hunk's line range as unified diffs write it (1-based; an empty range names the line before)."""
+    length = stop - start
+    first = start + 1 if length else start
+    return str(first) if length == 1 else f"{first},{length}"
+
+
+def _unified_lines(old: List[str], new: List[str], from_name: str, to_name: str, context: int = 3) -> List[str]:
+    """``difflib.unified_diff`` over the anchored matcher: linear on files of thousands of services."""
+    lines: List[str] = []
+    for group in AnchoredMatcher(None, old, new, autojunk=False).get_grouped_opcodes(context):
+        if not lines:
+            lines += [f"--- {from_name}\n", f"+++ {to_name}\n"]
+        first, last = group[0], group[-1]
+        lines.append(f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n")
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                lines += [" " + line for line in old[i1:i2]]
+                continue
+            lines += ["-" + line for line in old[i1:i2]]
+            lines += ["+" + line for line in new[j1:j2]]
+    return lines
+
+
 def unified_diff(change: Change) -> str:
     old = (change.old or "").splitlines(keepends=True)
     new = change.new.splitlines(keepends=True)
     shown = _shown(change.path)
     a, b = (shown, shown) if os.path.isabs(shown) else (f"a/{shown}", f"b/{shown}")
-    lines = list(difflib.unified_diff(old, new, "/dev/null" if change.old is None else a, b))
+    lines = _unified_lines(old, new, "/dev/null" if change.old is None else a, b)
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 

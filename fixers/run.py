@@ -18,8 +18,9 @@ from compose_policy.discover import Target
 from compose_policy.engine import UNUSED_SUPPRESSION, LintOptions
 from compose_policy.errors import InputError
 from compose_policy.fixers import envwire, inplace, overlay as overlays
-from compose_policy.fixers.atomic import Staged, file_mode, stage
+from compose_policy.fixers.atomic import Staged, WriteRefused, file_mode, stage, writable_target
 from compose_policy.fixers.edit import EditRefused
+from compose_policy.fixers.inputs import read_text
 from compose_policy.fixers.plan import PlannedFix, plan_fixes
 from compose_policy.fixers.relint import Linted, Linter, problems_in
 from compose_policy.fixers.yamledit import apply_edits
@@ -38,6 +39,7 @@ class FixOptions:
     unsafe_fixes: bool = False
     diff: bool = False  # show, write nothing
     wire_env: Optional[str] = None
+    allow_outside: bool = False  # write files outside the recipe (symlink targets, absolute -c entries)
 
 
 @dataclass
@@ -64,16 +66,6 @@ class Outcome:
     copy_note: Optional[str] = None
     fail_on: Severity = Severity.WARNING  # the stack's threshold for "findings remain"
     fixed: int = 0  # findings the proven changes remove
-
-
-def read_text(path: str) -> str:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read().decode("utf-8")
-    except UnicodeDecodeError:
-        raise EditRefused(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror or exc}") from None
 
 
 def proof_problem(before: Linted, after: Linted, applied: List[PlannedFix]) -> Optional[str]:
@@ -181,14 +173,59 @@ def fix_target(target: Target, options: FixOptions, linter: Optional[Linter] = N
         return outcome
 
     if outcome.changes:
-        _prove_and_write(outcome, linter, target, files, before, options)
-    elif outcome.applied:
+        refusal = _write_refusal(outcome.changes, _roots(target, outcome, options), options.allow_outside)
+        if refusal:
+            outcome.error = f"not fixed: {refusal}"
+            outcome.changes = []
+            return outcome
+        _prove_and_write(outcome, linter, target, files, before, base, options)
+        return outcome
+    if outcome.applied:
         for fix in outcome.applied:
             outcome.not_fixed.append(f"{fix.label}: already written, yet the finding remains")
         outcome.applied = []
-    if outcome.overlay and not outcome.error:
-        _describe_overlay(outcome, base, options)
+    if outcome.overlay:  # nothing to fix, but the overlay may still need wiring
+        _describe_overlay(outcome, base)
+        try:
+            commit_all(_stage_wire(outcome, base, options, None), options)
+        except InputError as exc:
+            _failed(outcome, exc)
     return outcome
+
+
+def _failed(outcome: Outcome, reason) -> None:
+    outcome.error = f"not fixed: {reason}"
+    outcome.changes = []
+    outcome.enable = outcome.copy_note = None
+    outcome.fixed = 0
+
+
+def _roots(target: Target, outcome: Outcome, options: FixOptions) -> List[str]:
+    """The folders a fix may write in: the recipe, and the folder --overlay-dir names."""
+    roots = [os.path.realpath(target.root)]
+    if options.overlay_dir:
+        roots.append(os.path.realpath(options.overlay_dir.replace(overlays.PLACEHOLDER, overlays.stem(target))))
+    return roots
+
+
+def inside(path: str, roots: List[str]) -> bool:
+    real = os.path.realpath(path)
+    return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def _write_refusal(changes: List[Change], roots: List[str], allow_outside: bool) -> Optional[str]:
+    """Why one of ``changes`` must not be written (a symlink or an absolute entry leading
+    outside the recipe, a target a rename would damage), or None."""
+    for change in changes:
+        if not allow_outside and not inside(change.path, roots):
+            real = os.path.realpath(change.path)
+            shown = change.path if real == os.path.abspath(change.path) else f"{change.path} (-> {real})"
+            return f"{shown} is outside the recipe; pass --allow-outside to write there"
+        try:
+            writable_target(change.path)
+        except WriteRefused as exc:
+            return str(exc)
+    return None
 
 
 @dataclass
@@ -212,12 +249,16 @@ def _changes_for(outcome: Outcome, before: Linted, fixes: List[PlannedFix], opti
     return _overlay_changes(outcome, before, fixes, outcome.overlay)
 
 
+def _stage(change: Change, scratch: Optional[str]) -> Staged:
+    return stage(change.path, change.new, change.mode, scratch, old=change.old, check_unchanged=True)
+
+
 def _attempt(linter: Linter, target: Target, files: List[str], before: Linted, fixes: List[PlannedFix],
              changes: List[Change], scratch: Optional[str]) -> Attempt:
     attempt = Attempt(list(fixes), changes, [])
     try:
         for change in changes:
-            attempt.staged.append(stage(change.path, change.new, change.mode, scratch))
+            attempt.staged.append(_stage(change, scratch))
         rename: Dict[str, str] = {s.temp: s.target for s in attempt.staged}
         attempt.after = linter.lint(target, _after_files(files, attempt.staged), rename)
         attempt.problem = proof_problem(before, attempt.after, fixes)
@@ -253,10 +294,30 @@ def _provable_subset(outcome: Outcome, linter: Linter, target: Target, files: Li
     return best
 
 
+def commit_all(staged: List[Staged], options: FixOptions) -> None:
+    """Replace every target, or none when one changed since it was read (another writer)."""
+    try:
+        if options.diff:
+            return
+        for item in staged:
+            if item.changed_since_read():
+                raise InputError(f"{item.target} changed while it was being fixed; nothing written, "
+                                 "run fix again")
+        for item in staged:
+            item.commit()
+    finally:
+        for item in staged:
+            item.discard()
+
+
 def _prove_and_write(outcome: Outcome, linter: Linter, target: Target, files: List[str], before: Linted,
-                     options: FixOptions) -> None:
+                     base, options: FixOptions) -> None:
     scratch = tempfile.gettempdir() if options.diff else None
-    attempt = _attempt(linter, target, files, before, outcome.applied, outcome.changes, scratch)
+    try:
+        attempt = _attempt(linter, target, files, before, outcome.applied, outcome.changes, scratch)
+    except InputError as exc:
+        _failed(outcome, exc)
+        return
     try:
         if attempt.problem and len(outcome.applied) > 1:
             problem = attempt.problem
@@ -274,39 +335,44 @@ def _prove_and_write(outcome: Outcome, linter: Linter, target: Target, files: Li
             return
         outcome.after = attempt.after.findings
         outcome.fixed = len({id(f) for fix in outcome.applied for f in fix.findings})
-        if not options.diff:
-            for item in attempt.staged:
-                item.commit()
+        if outcome.overlay:
+            _describe_overlay(outcome, base)
+        # the env file is staged with the rest: all of them are written, or none
+        commit_all(attempt.staged + _stage_wire(outcome, base, options, scratch), options)
+    except InputError as exc:
+        _failed(outcome, exc)
     finally:
         if attempt is not None:
             attempt.discard()
 
 
-def _describe_overlay(outcome: Outcome, base, options: FixOptions) -> None:
+def _describe_overlay(outcome: Outcome, base) -> None:
+    """How to enable the overlay, when it exists (or is being written) and is not in use yet."""
     path = outcome.overlay
     exists = os.path.isfile(path) or any(c.path == path for c in outcome.changes)
     if not exists or path in base.file_set:
         return
     outcome.enable = overlays.enable_hint(base, path)
-    entry, inside = overlays.entry_for(base, path)
-    if not inside:
+    entry, inside_recipe = overlays.entry_for(base, path)
+    if not inside_recipe:
         outcome.copy_note = f"copy {path} to {os.path.join(base.target.root, entry)} to use it"
-    if options.wire_env:
-        _wire(outcome, base, options, entry)
 
 
-def _wire(outcome: Outcome, base, options: FixOptions, entry: str) -> None:
+def _stage_wire(outcome: Outcome, base, options: FixOptions, scratch: Optional[str]) -> List[Staged]:
+    """The env file with the overlay added to COMPOSE_FILE, staged (nothing when not asked or not needed)."""
+    if not options.wire_env or not outcome.enable:
+        return []
     env_path = options.wire_env
-    old = read_text(env_path)
+    entry, _ = overlays.entry_for(base, outcome.overlay)
+    try:
+        old = read_text(env_path)
+    except EditRefused as exc:
+        raise InputError(str(exc)) from None
     names = [os.path.relpath(p, base.target.root).replace(os.sep, "/") for p in base.file_set]
     new = envwire.wire(old, entry, names)
     if new == old:
-        return
+        return []
     change = Change(env_path, old, new, file_mode(env_path))
-    if not options.diff:
-        item = stage(env_path, new, change.mode)
-        try:
-            item.commit()
-        finally:
-            item.discard()
+    staged = _stage(change, scratch)
     outcome.changes.append(change)
+    return [staged]

@@ -135,6 +135,12 @@ def apply_text(text: str, edits: Sequence[Edit], style: Style) -> str:
             block = style.newline + block[: -len(style.newline)]  # keep the missing final newline missing
         at = starts[min(insertion.line, len(lines))]
         changes.append((at, at, -insertion.indent, block))
+    # pieces joined once: one splice per change would copy the whole text every time
+    pieces: List[str] = []
+    cursor = len(text)
     for start, end, _, new in sorted(changes, key=lambda c: c[:3], reverse=True):
-        text = text[:start] + new + text[end:]
-    return text
+        pieces.append(text[end:cursor])
+        pieces.append(new)
+        cursor = start
+    pieces.append(text[:cursor])
+    return "".join(reversed(pieces))

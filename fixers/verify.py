@@ -13,8 +13,10 @@ Two independent checks of a new text against the old one:
 
 from __future__ import annotations
 
+import bisect
 import difflib
-from typing import Any, Iterable, List, Optional, Sequence, Set
+from collections import Counter
+from typing import Any, Iterable, List, Optional, Sequence, Set, Tuple
 
 import yaml
 
@@ -88,6 +90,97 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
 
+SMALL_SEGMENT = 200_000  # old x new lines that difflib may compare directly (it is quadratic)
+
+
+def _anchors(a: Sequence[str], b: Sequence[str], alo: int, ahi: int, blo: int, bhi: int) -> List[Tuple[int, int]]:
+    """Pairs (i, j) of lines found exactly once in a[alo:ahi] and once in b[blo:bhi], equal,
+    in an order both sides agree on (the longest increasing run, as patience diff takes)."""
+    count_a: Counter = Counter(a[alo:ahi])
+    count_b: Counter = Counter(b[blo:bhi])
+    where_b = {b[j]: j for j in range(blo, bhi) if count_b[b[j]] == 1}
+    pairs = [(i, where_b[a[i]]) for i in range(alo, ahi) if count_a[a[i]] == 1 and a[i] in where_b]
+    # longest increasing subsequence of the j's, O(n log n)
+    tails: List[int] = []
+    links: List[int] = []
+    tail_index: List[int] = []
+    for index, (_, j) in enumerate(pairs):
+        at = bisect.bisect_left(tails, j)
+        if at == len(tails):
+            tails.append(j)
+            tail_index.append(index)
+        else:
+            tails[at] = j
+            tail_index[at] = index
+        links.append(tail_index[at - 1] if at else -1)
+    chain: List[Tuple[int, int]] = []
+    index = tail_index[-1] if tail_index else -1
+    while index >= 0:
+        chain.append(pairs[index])
+        index = links[index]
+    return chain[::-1]
+
+
+def opcodes(a: Sequence[str], b: Sequence[str]) -> List[Tuple[str, int, int, int, int]]:
+    """An edit script from ``a`` to ``b`` in difflib's opcode form, in near-linear time.
+
+    Common ends are matched first, then lines unique on both sides anchor the rest
+    (patience diff); difflib aligns only the small stretches between anchors. A stretch too
+    large for difflib is reported as replaced whole, which the line check then refuses: a
+    result that cannot be checked cheaply is not written.
+    """
+    out: List[Tuple[str, int, int, int, int]] = []
+    work = [(0, len(a), 0, len(b))]
+    while work:
+        alo, ahi, blo, bhi = work.pop()
+        start_a, start_b = alo, blo
+        while alo < ahi and blo < bhi and a[alo] == b[blo]:
+            alo, blo = alo + 1, blo + 1
+        if alo > start_a:
+            out.append(("equal", start_a, alo, start_b, blo))
+        end_a, end_b = ahi, bhi
+        while ahi > alo and bhi > blo and a[ahi - 1] == b[bhi - 1]:
+            ahi, bhi = ahi - 1, bhi - 1
+        if ahi < end_a:
+            out.append(("equal", ahi, end_a, bhi, end_b))
+        if alo == ahi and blo == bhi:
+            continue
+        if alo == ahi:
+            out.append(("insert", alo, ahi, blo, bhi))
+            continue
+        if blo == bhi:
+            out.append(("delete", alo, ahi, blo, bhi))
+            continue
+        anchors = _anchors(a, b, alo, ahi, blo, bhi)
+        if anchors:
+            edges = [(alo - 1, blo - 1)] + anchors + [(ahi, bhi)]
+            for (i1, j1), (i2, j2) in zip(edges, edges[1:]):
+                if i2 < ahi:
+                    out.append(("equal", i2, i2 + 1, j2, j2 + 1))
+                work.append((i1 + 1, i2, j1 + 1, j2))
+            continue
+        if (ahi - alo) * (bhi - blo) > SMALL_SEGMENT:
+            out.append(("replace", alo, ahi, blo, bhi))
+            continue
+        matcher = difflib.SequenceMatcher(None, a[alo:ahi], b[blo:bhi], autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            out.append((tag, alo + i1, alo + i2, blo + j1, blo + j2))
+    merged: List[Tuple[str, int, int, int, int]] = []
+    for op in sorted(out, key=lambda op: (op[1], op[3])):
+        if merged and op[0] == "equal" == merged[-1][0]:  # adjacent equal runs read as one
+            merged[-1] = ("equal", merged[-1][1], op[2], merged[-1][3], op[4])
+        elif op[1] != op[2] or op[3] != op[4]:
+            merged.append(op)
+    return merged
+
+
+class AnchoredMatcher(difflib.SequenceMatcher):
+    """difflib's matcher with the anchored opcodes above: its grouping, without its quadratic search."""
+
+    def get_opcodes(self):
+        return opcodes(self.a, self.b)
+
+
 def line_problem(old: str, new: str, allowed: Set[int]) -> Optional[str]:
     """``allowed``: 0-based old line numbers that may be replaced."""
     if old and not old.endswith(("\n", "\r")):
@@ -98,8 +191,7 @@ def line_problem(old: str, new: str, allowed: Set[int]) -> Optional[str]:
         old, new = old + newline, new + newline
     a = old.splitlines(keepends=True)
     b = new.splitlines(keepends=True)
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes(a, b):
         if tag == "equal":
             continue
         if tag == "delete":

@@ -46,18 +46,26 @@ def detect_style(text: str, default_indent: int = 2, root: Any = None) -> Style:
     seqs: Counter = Counter()
     offsets: Counter = Counter()
 
-    def walk(node):
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if isinstance(value, yaml.MappingNode) and not value.flow_style and value.value:
-                    maps[value.value[0][0].start_mark.column - key.start_mark.column] += 1
-                if isinstance(value, yaml.SequenceNode) and not value.flow_style and value.value:
-                    offsets[value.start_mark.column - key.start_mark.column] += 1
-                    seqs[value.value[0].start_mark.column - key.start_mark.column] += 1
-                walk(value)
-        elif isinstance(node, yaml.SequenceNode):
-            for item in node.value:
-                walk(item)
+    def walk(top):
+        # each node once: an alias repeats its anchor's marks, and an alias bomb or a
+        # recursive anchor must cost no more than the text itself
+        seen = set()
+        work = [top] if top is not None else []
+        while work:
+            node = work.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if isinstance(node, yaml.MappingNode):
+                for key, value in node.value:
+                    if isinstance(value, yaml.MappingNode) and not value.flow_style and value.value:
+                        maps[value.value[0][0].start_mark.column - key.start_mark.column] += 1
+                    if isinstance(value, yaml.SequenceNode) and not value.flow_style and value.value:
+                        offsets[value.start_mark.column - key.start_mark.column] += 1
+                        seqs[value.value[0].start_mark.column - key.start_mark.column] += 1
+                    work.append(value)
+            elif isinstance(node, yaml.SequenceNode):
+                work.extend(node.value)
 
     try:
         walk(root if root is not None else compose_first(text))

@@ -20,7 +20,7 @@ import yaml
 from ruamel.yaml.error import YAMLError as RuamelError
 
 from compose_policy.fixers.edit import Edit, EditRefused, Unreachable
-from compose_policy.fixers.nodes import compose_all, is_empty_null, locate, shared_nodes
+from compose_policy.fixers.nodes import compose_all, graph_problem, is_empty_null, locate, shared_nodes
 from compose_policy.fixers.rtedit import apply_rt
 from compose_policy.fixers.textedit import apply_text
 from compose_policy.fixers.verify import edit_problem, load_all
@@ -79,11 +79,14 @@ def apply_edits(text: str, edits: Sequence[Edit], indent: Optional[int] = None) 
     """``indent``: the indent step for a text that has no nested mapping to measure it from."""
     try:
         roots = compose_all(text)
+        if len(roots) > 1:
+            raise EditRefused("the file holds several YAML documents")
+        problem = graph_problem(roots[0] if roots else None)
+        if problem:  # checked before anything expands the aliases
+            raise EditRefused(f"not edited: {problem}")
         old_data = load_all(text)
     except yaml.YAMLError as exc:
         raise EditRefused(f"not readable as YAML: {str(exc).splitlines()[0]}") from None
-    if len(roots) > 1:
-        raise EditRefused("the file holds several YAML documents")
     todo = [e for e in edits if not _holds(old_data, e)]
     if not todo:
         return EditResult(text, "none", [])

@@ -40,11 +40,11 @@ def baseline_data(findings: Iterable[Finding]) -> dict:
 
 
 def write_baseline(path: str, findings: Iterable[Finding]) -> dict:
+    from compose_policy.atomic import write_atomic  # only the writing path pays for it
+
     data = baseline_data(findings)
     try:
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-            handle.write("\n")
+        write_atomic(path, json.dumps(data, indent=2) + "\n")
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror or exc}") from None
     return data

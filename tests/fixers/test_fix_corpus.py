@@ -12,6 +12,7 @@ import difflib
 import os
 import re
 import shutil
+import stat
 from collections import Counter
 from typing import Dict, List, Tuple
 
@@ -45,6 +46,9 @@ def tree(corpus, tmp_path):
         rel = path[len(str(corpus)) + 1:]
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path, tmp_path / rel)
+    # the corpus is read-only and the fixer refuses read-only files: the copy is the user's own
+    for path in [tmp_path, *tmp_path.rglob("*")]:
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)
     return tmp_path
 
 
