@@ -290,6 +290,7 @@ class ScenarioRunner:
         self.client = client
         self.tmp_path_factory = tmp_path_factory
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scenario")
+        tmp_path_factory.getbasetemp()  # created once here: its lazy creation is not thread-safe
         self.futures: dict = {}
 
     def start(self, bodies) -> None:
@@ -311,3 +312,30 @@ class ScenarioRunner:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def wait_for(predicate, what: str, timeout: float = 60, period: float = 0.2):
+    """Poll ``predicate`` until it returns something truthy; that value, or AssertionError naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(period)
+
+
+def running_new_task(client, service_name: str):
+    """The id of a running task of the service's current spec, or None."""
+    service = client.api.inspect_service(service_name)
+    view = ServiceView(client, service)
+    fresh = view.up_to_date_ids()
+    for task in view.tasks():
+        if task["ID"] in fresh and (task.get("Status") or {}).get("State") == "running":
+            return task["ID"]
+    return None
+
+
+def container_of(client, task_id: str) -> str:
+    return client.api.inspect_task(task_id)["Status"]["ContainerStatus"]["ContainerID"]

@@ -40,10 +40,10 @@ def load(name: str) -> dict:
     return json.loads((RECORDED / f"{name}.json").read_text())
 
 
-def decide(data: dict, service: str, *, after_window: bool = True):
+def decide(data: dict, service: str, *, after_window: bool = True, min_stability: float = 10.0):
     """Run one tracker over the recorded view the way the loop does: a poll, then one after the window."""
     before = Snapshot.from_dict(data["snapshot"])
-    tracker = ServiceTracker(service, before.service(service), before.taken_at)
+    tracker = ServiceTracker(service, before.service(service), before.taken_at, min_stability)
     view = RecordedView(data["services"][service])
     verdict = tracker.step(view, now=0.0, started=0.0)
     if verdict is None and after_window:
@@ -154,9 +154,9 @@ def test_completed_before_the_snapshot_does_not_count_as_converged():
 def test_completed_waits_for_the_stability_window():
     data = load("stop_first_converged")
     [name] = data["services"]
-    tracker, view, verdict = decide(data, name, after_window=False)
+    tracker, view, verdict = decide(data, name, after_window=False, min_stability=0)
     assert verdict is None and "stability window" in tracker.phase
-    window = stability_window(data["services"][name]["service"]["Spec"])
+    window = stability_window(data["services"][name]["service"]["Spec"], minimum=0)
     assert window == 3.0  # healthcheck 1s x 2 retries + 1s timeout, above the 2s monitor
     assert tracker.step(view, now=window - 0.01, started=0.0) is None
     assert tracker.step(view, now=window, started=0.0).outcome == "converged"
@@ -186,9 +186,17 @@ def test_label_only_change_is_named():
     name = next(n for n in data["services"] if n.endswith("_app"))
     key = next(k for k in data["snapshot"]["services"][name]["labels"] if k.endswith(".chaos-version"))
     data["snapshot"]["services"][name]["labels"][key] = "00000000"
+    spec = copy.deepcopy(data["services"][name]["service"]["Spec"])
+    spec["Labels"][key] = "00000000"
+    data["snapshot"]["services"][name]["spec"] = spec
     _, _, verdict = decide(data, name)
     assert verdict.outcome == "no-rollout-needed"
     assert verdict.reason.startswith("label-only redeploy")
+    # the same service with a changed command is a rollout, whatever UpdateStatus says
+    spec["TaskTemplate"]["ContainerSpec"]["Args"] = ["sh", "-c", "exit 1"]
+    _, _, verdict = decide(data, name)
+    assert verdict.outcome == "converged"
+    assert verdict.reason.startswith("task spec changed: command; labels changed; swarm shows no update status")
 
 
 def test_stuck_lists_pending_tasks_with_the_scheduler_reason():

@@ -97,7 +97,7 @@ def test_lint_fix_and_harness_on_a_real_upgrade(lab, tmp_path):
     # 4. the same upgrade with the overlay converges and deploys the commit under test
     before = snapshot_stack(lab.client, stack)
     lab.deploy(stack, compose, overlay)
-    verdict = verify_upgrade(lab.client, stack, before, "bbbbbbbb", timeout=90)
+    verdict = verify_upgrade(lab.client, stack, before, "bbbbbbbb", timeout=90, min_stability=2)
     assert verdict.passed
     spec = lab.client.services.get(f"{stack}_app").attrs["Spec"]
     assert spec["UpdateConfig"]["Order"] == "stop-first"
