@@ -200,19 +200,23 @@ def failed_tasks(view: ServiceView, since: str | None) -> list[dict]:
     return sorted(found, key=lambda t: clock.parse_ns((t.get("Status") or {}).get("Timestamp")) or 0)
 
 
-def failed_since_snapshot(view: ServiceView, before: ServiceState | None, taken_at: str | None) -> list[dict]:
+def failed_since_snapshot(
+    view: ServiceView, before: ServiceState | None, taken_at: str | None, *, rollout: bool = False
+) -> list[dict]:
     """Tasks that failed after the snapshot, earliest failure first.
 
     A task the snapshot recorded as already ended is old news, however recent its
     timestamps (a task can be created after the service's UpdatedAt and fail
-    before the snapshot). Every task of a new or recreated service is new.
-    Snapshots without the list fall back to tasks created after they were taken.
+    before the snapshot). In a ``rollout`` only tasks the snapshot did not know
+    count: swarm stops the old ones itself, and a stop can end as "failed".
+    Every task of a new or recreated service is new. Snapshots without the list
+    fall back to tasks created after they were taken.
     """
     recreated = before is not None and view.id != before.id
     if before is None or recreated:
         known: set = set()
     elif before.ended_tasks is not None:
-        known = set(before.ended_tasks)
+        known = set(before.ended_tasks) | (set(before.running_tasks) if rollout else set())
     else:
         return failed_tasks(view, taken_at or before.updated_at)
     found = [
@@ -378,27 +382,27 @@ class ServiceTracker:
         self.phase = f"unknown update state {state!r}"
         return None
 
-    def _what(self, service: dict, state: str | None, recreated: bool) -> tuple[str, str]:
-        """(the passing outcome this service is heading for, what the deploy did to it)."""
+    def _what(self, service: dict, state: str | None, recreated: bool) -> tuple[str, str, bool]:
+        """(the passing outcome this service is heading for, what the deploy did to it, was it a rollout)."""
         if self.before is None:
-            return CREATED, "new service"
+            return CREATED, "new service", True
         if recreated:
-            return CREATED, "recreated: the service id differs from the snapshot (the stack was removed and deployed again)"
+            return CREATED, "recreated: the service id differs from the snapshot (the stack was removed and deployed again)", True
         changes = SpecChanges(self.before.spec, service["Spec"])
         if state == "completed":
-            return CONVERGED, f"update completed ({changes.describe()})"
+            return CONVERGED, f"update completed ({changes.describe()})", True
         if not changes.known:
-            return NO_ROLLOUT, f"no update status; {changes.describe()}"
+            return NO_ROLLOUT, f"no update status; {changes.describe()}", False
         if changes.rollout:
-            return CONVERGED, f"{changes.describe()}; swarm shows no update status (a repeated deploy of the same spec clears it)"
+            return CONVERGED, f"{changes.describe()}; swarm shows no update status (a repeated deploy of the same spec clears it)", True
         what = changes.describe()
-        return NO_ROLLOUT, f"{what} redeploy" if what in ("label-only", "unchanged") else what
+        return NO_ROLLOUT, f"{what} redeploy" if what in ("label-only", "unchanged") else what, False
 
     def _settle(self, view: ServiceView, state: str | None, recreated: bool, now: float, started: float) -> ServiceVerdict | None:
         """Swarm is done with the service (completed, or nothing to roll out): no new failure, then the window."""
         service = view.service
-        outcome, what = self._what(service, state, recreated)
-        failed = failed_since_snapshot(view, self.before, self.stack_taken_at)
+        outcome, what, rollout = self._what(service, state, recreated)
+        failed = failed_since_snapshot(view, self.before, self.stack_taken_at, rollout=rollout)
         if failed:
             if state == "completed":
                 reason = (
