@@ -339,3 +339,61 @@ def running_new_task(client, service_name: str):
 
 def container_of(client, task_id: str) -> str:
     return client.api.inspect_task(task_id)["Status"]["ContainerStatus"]["ContainerID"]
+
+
+class FreezingProxy:
+    """A TCP endpoint in front of the local docker socket that can stop answering at will.
+
+    Until ``freeze()`` it relays every byte both ways; after it, connections are
+    still accepted and requests read, but nothing comes back: a daemon that hangs.
+    """
+
+    def __init__(self, socket_path: str = "/var/run/docker.sock"):
+        import socket
+        import threading
+
+        self.socket_path = socket_path
+        self.frozen = threading.Event()
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(64)
+        self.url = f"tcp://127.0.0.1:{self.server.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def freeze(self) -> None:
+        self.frozen.set()
+
+    def close(self) -> None:
+        self.server.close()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.socket(socket.AF_UNIX)
+            upstream.connect(self.socket_path)
+            for source, target in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._relay, args=(source, target), daemon=True).start()
+
+    def _relay(self, source, target) -> None:
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                if self.frozen.is_set():
+                    continue  # swallow: the "daemon" never answers
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, target):
+                try:
+                    s.shutdown(2)
+                except OSError:
+                    pass

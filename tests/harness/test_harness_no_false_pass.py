@@ -265,3 +265,28 @@ def test_hc1_reads_full_and_uppercase_stamps_and_says_what_it_found(lab, tmp_pat
     run = harness_cli("hc1", "--stack", stack, "--expect", HEAD, "--service", "container")
     assert run.returncode == 1
     assert "on the containers" in run.stdout and NEW in run.stdout
+
+
+# 5. a daemon that stops answering mid-wait -------------------------------------------------
+
+
+@swarm_scenario
+def test_timeout_bounds_every_call_when_the_daemon_stops_answering_mid_wait(lab, tmp_path):
+    from swarmlab import FreezingProxy
+
+    from compose_policy.harness import HarnessUnavailable, connect
+
+    stack = lab.new_stack("hang")
+    app = lambda v: service_spec(SERVE.format(v=v), chaos=v, stack=stack, update=STOP_FIRST)
+    proxy = FreezingProxy()
+    try:
+        client = connect(proxy.url)  # the SDK's usual 60 s per call
+        before = upgrade_stack(lab, stack, {"app": app(BASE)}, {"app": app(NEW)})
+        proxy.freeze()
+        started = time.monotonic()
+        with pytest.raises(HarnessUnavailable) as caught:
+            check_upgrade(client, stack, before, timeout=3, min_stability=1)
+        assert time.monotonic() - started < 10
+        assert "timed out" in str(caught.value)
+    finally:
+        proxy.close()
