@@ -228,3 +228,14 @@ def test_too_few_running_replicas_is_not_converged():
     data["services"][name]["service"] = spec
     _, _, verdict = decide(data, name)
     assert verdict is None
+
+
+def test_a_snapshot_written_before_spec_and_ended_tasks_were_kept_still_decides():
+    data = load("unchanged_redeploy")
+    for state in data["snapshot"]["services"].values():
+        state.pop("spec", None)
+        state.pop("ended_tasks", None)
+    for name in data["services"]:
+        _, _, verdict = decide(data, name)
+        assert verdict.outcome == "no-rollout-needed"
+        assert "the snapshot holds no spec to compare with" in verdict.reason

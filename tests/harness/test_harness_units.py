@@ -7,6 +7,7 @@ import json
 import pytest
 
 from compose_policy.harness import Snapshot, SnapshotError, UpgradeFailed
+from compose_policy.harness.changes import SpecChanges
 from compose_policy.harness.clock import after, parse_ns
 from compose_policy.harness.converge import clock_minus_one, stability_window
 from compose_policy.harness.hc1 import commit_matches, judge_commit, normalise_expected
@@ -266,3 +267,44 @@ def test_passing_verdict():
     verdict = Verdict(stack="s", services=services, commit=commit)
     assert verdict.passed
     assert verdict.summary() == "PASS stack s: app converged, db no rollout needed, deployed commit abc12345 matches"
+
+
+# --- what a deploy changed ------------------------------------------------------------------
+
+
+def service_spec(args=("sleep", "1"), env=None, labels=None, replicas=1, ports=None):
+    container = {"Image": "busybox", "Args": list(args)}
+    if env is not None:
+        container["Env"] = env
+    return {
+        "Labels": labels or {},
+        "Mode": {"Replicated": {"Replicas": replicas}},
+        "TaskTemplate": {"ContainerSpec": container, "ForceUpdate": 0},
+        "EndpointSpec": {"Mode": "vip", **({"Ports": ports} if ports else {})},
+    }
+
+
+def test_changes_name_what_a_reader_changed():
+    before = service_spec(labels={"v": "1"})
+    assert SpecChanges(before, service_spec(labels={"v": "1"})).describe() == "unchanged"
+    assert SpecChanges(before, service_spec(labels={"v": "2"})).describe() == "label-only"
+    assert not SpecChanges(before, service_spec(labels={"v": "2"})).rollout
+    changed = SpecChanges(before, service_spec(args=("exit", "1"), env=["A=1"], labels={"v": "2"}))
+    assert changed.rollout
+    assert changed.describe() == "task spec changed: command, environment; labels changed"
+    ports = SpecChanges(before, service_spec(labels={"v": "1"}, ports=[{"TargetPort": 80}]))
+    assert ports.rollout and ports.describe() == "task spec changed: published ports"
+
+
+def test_replica_changes_are_named_and_are_no_rollout():
+    changes = SpecChanges(service_spec(replicas=0), service_spec(replicas=1))
+    assert not changes.rollout
+    assert changes.describe() == "replicas 0 -> 1"
+    global_spec = dict(service_spec(), Mode={"Global": {}})
+    assert SpecChanges(service_spec(), global_spec).describe() == "mode replicated -> global"
+
+
+def test_a_snapshot_without_a_spec_is_treated_as_a_rollout():
+    changes = SpecChanges(None, service_spec())
+    assert changes.rollout and not changes.known
+    assert changes.describe() == "the snapshot holds no spec to compare with"
