@@ -40,6 +40,8 @@ _deadline = threading.local()  # per thread: clients are shared between threads 
 def connect(host: str | None = None, *, timeout: float = DEFAULT_API_TIMEOUT, require_manager: bool = True) -> Any:
     """A ``docker.DockerClient`` talking to a reachable swarm manager.
 
+    ``timeout`` bounds each API call, also one to a daemon that accepts the
+    connection and never answers (the verdict loop tightens it to its deadline).
     Raises HarnessUnavailable when the daemon cannot be reached or, with
     ``require_manager``, when it is not a manager of an active swarm (services,
     tasks and service events are only visible on managers).

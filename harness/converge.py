@@ -122,7 +122,7 @@ class ServiceView:
         self.client = client
         self.service = service
         self._tasks: list | None = None
-        self._up_to_date: set | None = None
+        self._current: dict | None = None  # task id -> desired state, for tasks of the current spec
 
     @property
     def id(self) -> str:
@@ -135,15 +135,22 @@ class ServiceView:
             self._tasks = [t for t in tasks if t.get("ServiceID") == self.id]
         return self._tasks
 
+    def current_spec_ids(self) -> set[str]:
+        """Ids of tasks (in any state) whose spec is the service's current one.
+
+        The daemon's ``_up-to-date`` task filter (the docker CLI uses it) applies
+        swarm's own notion of an outdated task.
+        """
+        if self._current is None:
+            with api_errors(f"list the up-to-date tasks of {self.service['Spec']['Name']}"):
+                tasks = self.client.api.tasks(filters={"service": self.id, "_up-to-date": "true"})
+            self._current = {t["ID"]: t.get("DesiredState") for t in tasks if t.get("ServiceID") == self.id}
+        return set(self._current)
+
     def up_to_date_ids(self) -> set[str]:
         """Ids of desired-running tasks whose spec matches the service's current spec."""
-        if self._up_to_date is None:
-            with api_errors(f"list the up-to-date tasks of {self.service['Spec']['Name']}"):
-                tasks = self.client.api.tasks(
-                    filters={"service": self.id, "desired-state": "running", "_up-to-date": "true"}
-                )
-            self._up_to_date = {t["ID"] for t in tasks if t.get("ServiceID") == self.id}
-        return self._up_to_date
+        self.current_spec_ids()
+        return {task_id for task_id, desired in self._current.items() if desired == "running"}
 
     def task(self, task_id: str) -> dict | None:
         for t in self.tasks():
@@ -207,22 +214,26 @@ def failed_since_snapshot(
 
     A task the snapshot recorded as already ended is old news, however recent its
     timestamps (a task can be created after the service's UpdatedAt and fail
-    before the snapshot). In a ``rollout`` only tasks the snapshot did not know
-    count: swarm stops the old ones itself, and a stop can end as "failed".
-    Every task of a new or recreated service is new. Snapshots without the list
-    fall back to tasks created after they were taken.
+    before the snapshot). In a ``rollout`` only tasks of the new spec count:
+    swarm stops the old ones itself (also those a rollback in progress at the
+    snapshot started), and such a stop can end as "failed" or "rejected". Every
+    task of a new or recreated service is new. Snapshots without the list count
+    tasks created after they were taken.
     """
     recreated = before is not None and view.id != before.id
     if before is None or recreated:
         known: set = set()
     elif before.ended_tasks is not None:
-        known = set(before.ended_tasks) | (set(before.running_tasks) if rollout else set())
+        known = set(before.ended_tasks)
     else:
-        return failed_tasks(view, taken_at or before.updated_at)
+        known = {t["ID"] for t in failed_tasks(view, None) if not clock.after(t.get("CreatedAt"), taken_at or before.updated_at)}
+    current = view.current_spec_ids() if rollout else None
     found = [
         t
         for t in view.tasks()
-        if (t.get("Status") or {}).get("State") in FAILED_TASK_STATES and t["ID"] not in known
+        if (t.get("Status") or {}).get("State") in FAILED_TASK_STATES
+        and t["ID"] not in known
+        and (current is None or t["ID"] in current)
     ]
     return sorted(found, key=lambda t: clock.parse_ns((t.get("Status") or {}).get("Timestamp")) or 0)
 

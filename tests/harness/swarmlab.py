@@ -151,6 +151,7 @@ class SwarmLab:
                 "service": s,
                 "tasks": view.tasks(),
                 "up_to_date": sorted(view.up_to_date_ids()),
+                "current_spec": sorted(view.current_spec_ids()),
                 "oom_killed": oom,
             }
         RECORD_DIR.mkdir(exist_ok=True)

@@ -26,7 +26,11 @@ class RecordedView(ServiceView):
     def __init__(self, record: dict):
         super().__init__(client=None, service=record["service"])
         self._tasks = record["tasks"]
-        self._up_to_date = set(record["up_to_date"])
+        # tasks of the current spec; recordings without the list: the up-to-date ones and every failed one
+        current = record.get("current_spec")
+        if current is None:
+            current = record["up_to_date"] + [t["ID"] for t in record["tasks"] if t["DesiredState"] != "running"]
+        self._current = {t["ID"]: t["DesiredState"] for t in record["tasks"] if t["ID"] in set(current)}
         self._oom = record.get("oom_killed") or {}
 
     def task(self, task_id):
@@ -176,6 +180,7 @@ def test_no_update_status_but_outdated_tasks_is_not_converged():
     data = load("unchanged_redeploy")
     name = sorted(data["services"])[0]
     data["services"][name]["up_to_date"] = []
+    data["services"][name]["current_spec"] = []
     tracker, view, verdict = decide(data, name)
     assert verdict is None
     assert tracker.at_deadline(view, started=0.0, timeout=5).outcome == "stuck"
@@ -239,3 +244,17 @@ def test_a_snapshot_written_before_spec_and_ended_tasks_were_kept_still_decides(
         _, _, verdict = decide(data, name)
         assert verdict.outcome == "no-rollout-needed"
         assert "the snapshot holds no spec to compare with" in verdict.reason
+
+
+def test_in_a_rollout_only_failed_tasks_of_the_new_spec_count():
+    # swarm stopping an old task can end as "failed" or "rejected" (dockerd 20.10:
+    # "error while removing network"); that is no failure of the new version
+    data = load("crash_after_monitor")
+    [name] = data["services"]
+    record = data["services"][name]
+    failed = {t["ID"] for t in record["tasks"] if t["Status"]["State"] in ("failed", "rejected", "complete")}
+    assert failed
+    record["current_spec"] = [i for i in record["current_spec"] if i not in failed]
+    tracker, _, verdict = decide(data, name)
+    assert verdict is None, verdict  # not unstable: it waits for the replacement task to run
+    assert "waiting for every task to be up to date and running" in tracker.phase
