@@ -14,7 +14,9 @@ Kinds:
               the monitor: deciding state ``rollback_started``
   pause       failure_action pause: deciding state ``paused``
   no-rollout  label-only redeploy: deciding state is Version.Index advancing
-              with every task up to date and running
+              with every task up to date and running; a passing verdict holds
+              the stability window first (2 s here: the monitor), so its
+              latency is counted from the end of that window
 
 Each kind runs with events (the default) and with polling alone.
 
@@ -37,10 +39,11 @@ import time
 import uuid
 from pathlib import Path
 
-from compose_policy.harness import check_upgrade, connect, snapshot_stack
+from compose_policy.harness import check_upgrade, connect, snapshot_stack, stability_window
 
 IMAGE = os.environ.get("HARNESS_TEST_IMAGE", "compose-policy-test/busybox:latest")
 POLLER_PERIOD = 0.005
+MIN_STABILITY = 1.0  # the window of a passing verdict is then the 2 s monitor
 
 
 def compose(stack: str, command: str, stamp: str, failure_action: str) -> str:
@@ -133,15 +136,19 @@ def one_run(client, kind: str, events: bool, workdir: Path) -> dict:
         poller = Poller(client, service, decided)
         poller.start()
         deploy(stack, new, workdir)
-        verdict = check_upgrade(client, stack, before, timeout=60, events=events)
+        verdict = check_upgrade(client, stack, before, timeout=60, events=events, min_stability=MIN_STABILITY)
         returned = time.monotonic()
         poller.join(timeout=5)
         outcome = verdict.services[0].outcome
+        held = 0.0
+        if verdict.passed:
+            held = stability_window(client.api.inspect_service(service)["Spec"], MIN_STABILITY)
         return {
             "kind": kind,
             "events": events,
             "outcome": outcome,
-            "latency": returned - poller.seen_at if poller.seen_at else None,
+            "window": held,
+            "latency": returned - poller.seen_at - held if poller.seen_at else None,
             "poller_lag": poller.lag,
         }
     finally:
@@ -190,7 +197,9 @@ def main(argv=None) -> int:
             wake = "events" if events else "polling"
             print(f"{kind:10s} {wake:7s} {len(rows):4d} {statistics.median(lat) * 1000:7.0f}ms {max(lat) * 1000:7.0f}ms {bound * 1000:7.0f}ms")
     worst = max(r["latency"] + r["poller_lag"] for r in results)
+    failing = max(r["latency"] + r["poller_lag"] for r in results if r["events"] and r["kind"] != "no-rollout")
     print(f"\nworst bound {worst * 1000:.0f} ms: {'within' if worst < 1.0 else 'OVER'} the 1 s target")
+    print(f"failing verdicts with events: worst bound {failing * 1000:.0f} ms: {'within' if failing < 0.25 else 'OVER'} the 250 ms target")
     if args.json:
         args.json.write_text(json.dumps({"machine": machine(), "runs": results}, indent=2))
     return 0 if worst < 1.0 else 1

@@ -12,6 +12,7 @@ Never 0 when nothing was checked.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
@@ -95,24 +96,38 @@ def _since_option(required: bool) -> Callable:
     )
 
 
+def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """nan passes every range check and inf (or 1e400) never ends a wait: both are usage errors."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value!r} is not a finite number of seconds")
+    return value
+
+
 def _timeout_option(f: Callable) -> Callable:
     f = click.option(
         "--poll-interval",
         type=click.FloatRange(0.05, 5.0),
         default=0.5,
         show_default=True,
+        callback=_finite,
         help="Seconds between inspections when no event arrives.",
     )(f)
     f = click.option(
         "--min-stability",
         type=click.FloatRange(0.0),
-        default=0.0,
+        default=10.0,
         show_default=True,
-        help="Seconds a completed rollout must at least stay healthy (on top of monitor and healthcheck).",
+        callback=_finite,
+        help="Shortest stability window: seconds every service must stay healthy, all tasks running, "
+        "before it passes (monitor, delay and the healthcheck can make it longer).",
     )(f)
+    return _api_timeout_option(900.0, "Seconds to wait for a verdict; also bounds every call to the daemon.")(f)
+
+
+def _api_timeout_option(default: float, help_text: str) -> Callable:
     return click.option(
-        "--timeout", type=click.FloatRange(0.0, min_open=True), default=900.0, show_default=True, help="Seconds to wait for a verdict."
-    )(f)
+        "--timeout", type=click.FloatRange(0.0, min_open=True), default=default, show_default=True, callback=_finite, help=help_text
+    )
 
 
 def _expect_option(f: Callable) -> Callable:
@@ -145,12 +160,13 @@ def harness() -> None:
 @_stack_option
 @click.option("--output", "-o", default="-", type=click.Path(dir_okay=False, allow_dash=True), show_default=True, help="Where to write the snapshot JSON.")
 @_host_option
-def snapshot(stack: str, output: str, host: str | None) -> None:
+@_api_timeout_option(60.0, "Seconds any call to the daemon may take.")
+def snapshot(stack: str, output: str, host: str | None, timeout: float) -> None:
     """Phase 0: record the stack's services before the redeploy."""
     from .snapshot import snapshot_stack
 
     with _could_not_check("text"):
-        client = _connect(host)
+        client = _connect(host, timeout)
         snap = snapshot_stack(client, stack)
         if output == "-":
             click.echo(snap.to_json(), nl=False)
@@ -177,7 +193,7 @@ def converge(stack: str, since: str, timeout: float, poll_interval: float, min_s
 
     with _could_not_check(output_format):
         before = Snapshot.load(since)
-        client = _connect(host)
+        client = _connect(host, timeout)
         with _progress(output_format, stack) as progress:
             verdict = check_upgrade(
                 client, stack, before, timeout, poll_interval=poll_interval, min_stability=min_stability, on_progress=progress
@@ -191,7 +207,10 @@ def converge(stack: str, since: str, timeout: float, poll_interval: float, min_s
 @_since_option(required=False)
 @_host_option
 @_format_option
-def hc1(stack: str, expected: str, service: str, allow_dirty: bool, since: str | None, host: str | None, output_format: str) -> None:
+@_api_timeout_option(60.0, "Seconds any call to the daemon may take.")
+def hc1(
+    stack: str, expected: str, service: str, allow_dirty: bool, since: str | None, host: str | None, output_format: str, timeout: float
+) -> None:
     """HC1: the live chaos-version stamp names the expected commit."""
     from .hc1 import check_deployed_commit
     from .snapshot import Snapshot
@@ -199,7 +218,7 @@ def hc1(stack: str, expected: str, service: str, allow_dirty: bool, since: str |
 
     with _could_not_check(output_format):
         before = Snapshot.load(since) if since else None
-        client = _connect(host)
+        client = _connect(host, timeout)
         check = check_deployed_commit(client, stack, expected, service, allow_dirty=allow_dirty, before=before)
     _finish(Verdict(stack=stack, commit=check), output_format)
 
@@ -229,7 +248,7 @@ def verify_upgrade(
 
     with _could_not_check(output_format):
         before = Snapshot.load(since)
-        client = _connect(host)
+        client = _connect(host, timeout)
         with _progress(output_format, stack) as progress:
             verdict = check_verified_upgrade(
                 client,
@@ -249,10 +268,11 @@ def verify_upgrade(
 # --- plumbing -------------------------------------------------------------------
 
 
-def _connect(host: str | None) -> Any:
-    from .client import connect
+def _connect(host: str | None, timeout: float) -> Any:
+    """A client whose every call gives up after ``timeout`` (at most the SDK's usual 60 s)."""
+    from .client import DEFAULT_API_TIMEOUT, connect
 
-    return connect(host)
+    return connect(host, timeout=min(DEFAULT_API_TIMEOUT, timeout))
 
 
 @contextmanager

@@ -15,6 +15,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import threading
+import time
 from typing import Any, Iterator
 
 
@@ -31,11 +33,15 @@ class HarnessUnavailable(Exception):
 
 
 DEFAULT_API_TIMEOUT = 60
+MIN_CALL_TIMEOUT = 1.0  # a call made at the deadline still gets this long
+_deadline = threading.local()  # per thread: clients are shared between threads (and tests)
 
 
-def connect(host: str | None = None, *, timeout: int = DEFAULT_API_TIMEOUT, require_manager: bool = True) -> Any:
+def connect(host: str | None = None, *, timeout: float = DEFAULT_API_TIMEOUT, require_manager: bool = True) -> Any:
     """A ``docker.DockerClient`` talking to a reachable swarm manager.
 
+    ``timeout`` bounds each API call, also one to a daemon that accepts the
+    connection and never answers (the verdict loop tightens it to its deadline).
     Raises HarnessUnavailable when the daemon cannot be reached or, with
     ``require_manager``, when it is not a manager of an active swarm (services,
     tasks and service events are only visible on managers).
@@ -58,7 +64,7 @@ def connect(host: str | None = None, *, timeout: int = DEFAULT_API_TIMEOUT, requ
     return client
 
 
-def _make_client(docker: Any, host: str | None, timeout: int) -> Any:
+def _make_client(docker: Any, host: str | None, timeout: float) -> Any:
     if host:
         return docker.DockerClient(base_url=host, timeout=timeout, use_ssh_client=True)
     if os.environ.get("DOCKER_HOST"):
@@ -125,6 +131,35 @@ def api_errors(doing: str) -> Iterator[None]:
         if _is_docker_error(exc):
             raise HarnessUnavailable(f"could not {doing}: {_short(exc)}", transient=True) from exc
         raise
+
+
+@contextlib.contextmanager
+def calls_bounded(client: Any, deadline: float) -> Iterator[None]:
+    """Every API call this thread makes through ``client`` times out by ``deadline`` (monotonic).
+
+    The SDK has one timeout per client (60 s by default); a daemon that accepts
+    connections and never answers would hold each call that long. Streams the
+    SDK opens without a timeout (events) stay without one.
+    """
+    api = getattr(client, "api", None)
+    if api is not None and not getattr(api, "_harness_bounded", False) and hasattr(api, "_set_request_timeout"):
+        usual = api._set_request_timeout
+
+        def bounded(kwargs: dict) -> dict:
+            kwargs = usual(kwargs)
+            end = getattr(_deadline, "value", None)
+            if end is not None and kwargs.get("timeout") is not None:
+                kwargs["timeout"] = max(MIN_CALL_TIMEOUT, min(kwargs["timeout"], end - time.monotonic()))
+            return kwargs
+
+        api._set_request_timeout = bounded
+        api._harness_bounded = True
+    previous = getattr(_deadline, "value", None)
+    _deadline.value = deadline
+    try:
+        yield
+    finally:
+        _deadline.value = previous
 
 
 def is_not_found(exc: BaseException) -> bool:

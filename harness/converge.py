@@ -1,22 +1,29 @@
 """Phases 1 and 2: did the redeploy really converge?
 
 For every service of the stack, a small state machine (ServiceTracker) reads the
-live service and its tasks and decides:
+live service and its tasks, compares them with the phase-0 snapshot and decides:
 
-  deploy not reached yet    Version.Index not above the snapshot's: wait
+  deploy not reached yet    same service id and Version.Index as the snapshot: wait
+                            (no service reached at all: the snapshot is newer than the deploy)
   rollback_started/_completed, paused, rollback_paused (newer than the snapshot): fail
   updating                  wait; at the deadline fail, naming the pending tasks and why
-  completed, StartedAt after the snapshot's UpdatedAt:
-                            hold a stability window (max of monitor, delay and the
-                            healthcheck's interval x retries + timeout) in which no task
-                            of the rollout may fail; then every task must be running
-  no UpdateStatus           nothing to roll out when every desired-running task is up
-                            to date (the daemon's ``_up-to-date`` task filter) and running
+  completed, or no UpdateStatus
+                            a task failed since the snapshot: fail (unstable); else once
+                            every desired task is up to date and running, hold the
+                            stability window, then pass as converged (the task spec changed,
+                            whatever UpdateStatus says: a repeated deploy clears it),
+                            created (new, or recreated with another service id) or
+                            no-rollout-needed (labels or nothing changed)
+
+A passing verdict is provisional: every poll re-checks every service that has not
+failed, and the stack passes only when all of them pass in the same poll.
+verify-upgrade re-checks once more after HC1.
 
 Events only wake the loop (wake.py); inspect decides. Manager timestamps are
 compared with manager timestamps from the snapshot, never with this machine's
 clock; the deadline and the window are durations on this machine's monotonic
-clock, which can only make the window longer than swarm's own.
+clock, which can only make the window longer than swarm's own. Every API call
+is bounded by the time left before the deadline.
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ import time
 from typing import Any, Callable
 
 from . import clock
-from .client import HarnessUnavailable, api_errors
+from .changes import SpecChanges
+from .client import HarnessUnavailable, api_errors, calls_bounded
 from .snapshot import ServiceState, Snapshot, stack_services
 from .verdict import (
     CONVERGED,
@@ -61,26 +69,37 @@ DEFAULT_MONITOR = 5.0
 DEFAULT_HEALTH_INTERVAL = 30.0
 DEFAULT_HEALTH_TIMEOUT = 30.0
 DEFAULT_HEALTH_RETRIES = 3
+# the shortest stability window by default: a crash a few seconds after swarm's
+# monitor window (a migration that fails, a worker that dies at its first job)
+DEFAULT_MIN_STABILITY = 10.0
+# how long to wait for the deploy to reach at least one service before saying
+# the snapshot is newer than the deploy (docker stack deploy updates every
+# service before it returns, so a check started after it needs no more)
+NOT_REACHED_GRACE = 2.0
 
 
-def stability_window(spec: dict, minimum: float = 0.0) -> float:
-    """Seconds a completed rollout must stay healthy before it counts as converged.
+def stability_window(spec: dict, minimum: float = DEFAULT_MIN_STABILITY) -> float:
+    """Seconds every service must stay healthy, all tasks running, before it passes.
 
-    At least ``monitor`` (the window in which swarm itself watches new tasks) and
-    ``delay``; with a healthcheck, at least the time a task that turns unhealthy
-    right after readiness needs to be declared failed (interval x retries +
-    timeout), which swarm does not wait for when monitor is shorter.
+    At least ``minimum``, ``monitor`` (the window in which swarm itself watches new
+    tasks) and ``delay``. With a healthcheck, a task that stops answering its probes
+    is only declared failed start_period + interval x retries + timeout later, which
+    swarm does not wait for when monitor is shorter: that time comes on top of
+    ``minimum``, so a probe failing within ``minimum`` is still caught. The window
+    starts once swarm is done and every task runs, so a task is watched for at
+    least monitor + window after it became ready.
     """
     update = spec.get("UpdateConfig") or {}
-    window = max(clock.seconds(update.get("Monitor"), DEFAULT_MONITOR), clock.seconds(update.get("Delay"), 0.0))
+    window = max(clock.seconds(update.get("Monitor"), DEFAULT_MONITOR), clock.seconds(update.get("Delay"), 0.0), minimum)
     health = ((spec.get("TaskTemplate") or {}).get("ContainerSpec") or {}).get("Healthcheck") or {}
     test = health.get("Test") or []
     if test and test[0] != "NONE":
+        start_period = clock.seconds(health.get("StartPeriod"), 0.0)
         interval = clock.seconds(health.get("Interval"), DEFAULT_HEALTH_INTERVAL)
         timeout = clock.seconds(health.get("Timeout"), DEFAULT_HEALTH_TIMEOUT)
         retries = health.get("Retries") or DEFAULT_HEALTH_RETRIES
-        window = max(window, interval * retries + timeout)
-    return max(window, minimum)
+        window = max(window, minimum + start_period + interval * retries + timeout)
+    return window
 
 
 def expected_replicas(service: dict) -> int | None:
@@ -103,7 +122,7 @@ class ServiceView:
         self.client = client
         self.service = service
         self._tasks: list | None = None
-        self._up_to_date: set | None = None
+        self._current: dict | None = None  # task id -> desired state, for tasks of the current spec
 
     @property
     def id(self) -> str:
@@ -116,15 +135,22 @@ class ServiceView:
             self._tasks = [t for t in tasks if t.get("ServiceID") == self.id]
         return self._tasks
 
+    def current_spec_ids(self) -> set[str]:
+        """Ids of tasks (in any state) whose spec is the service's current one.
+
+        The daemon's ``_up-to-date`` task filter (the docker CLI uses it) applies
+        swarm's own notion of an outdated task.
+        """
+        if self._current is None:
+            with api_errors(f"list the up-to-date tasks of {self.service['Spec']['Name']}"):
+                tasks = self.client.api.tasks(filters={"service": self.id, "_up-to-date": "true"})
+            self._current = {t["ID"]: t.get("DesiredState") for t in tasks if t.get("ServiceID") == self.id}
+        return set(self._current)
+
     def up_to_date_ids(self) -> set[str]:
         """Ids of desired-running tasks whose spec matches the service's current spec."""
-        if self._up_to_date is None:
-            with api_errors(f"list the up-to-date tasks of {self.service['Spec']['Name']}"):
-                tasks = self.client.api.tasks(
-                    filters={"service": self.id, "desired-state": "running", "_up-to-date": "true"}
-                )
-            self._up_to_date = {t["ID"] for t in tasks if t.get("ServiceID") == self.id}
-        return self._up_to_date
+        self.current_spec_ids()
+        return {task_id for task_id, desired in self._current.items() if desired == "running"}
 
     def task(self, task_id: str) -> dict | None:
         for t in self.tasks():
@@ -181,6 +207,55 @@ def failed_tasks(view: ServiceView, since: str | None) -> list[dict]:
     return sorted(found, key=lambda t: clock.parse_ns((t.get("Status") or {}).get("Timestamp")) or 0)
 
 
+def failed_since_snapshot(
+    view: ServiceView, before: ServiceState | None, taken_at: str | None, *, rollout: bool = False
+) -> list[dict]:
+    """Tasks that failed after the snapshot, earliest failure first.
+
+    A task the snapshot recorded as already ended is old news, however recent its
+    timestamps (a task can be created after the service's UpdatedAt and fail
+    before the snapshot). In a ``rollout`` only tasks of the new spec count:
+    swarm stops the old ones itself (also those a rollback in progress at the
+    snapshot started), and such a stop can end as "failed" or "rejected". Every
+    task of a new or recreated service is new. Snapshots without the list count
+    tasks created after they were taken.
+    """
+    recreated = before is not None and view.id != before.id
+    if before is None or recreated:
+        known: set = set()
+    elif before.ended_tasks is not None:
+        known = set(before.ended_tasks)
+    else:
+        known = {t["ID"] for t in failed_tasks(view, None) if not clock.after(t.get("CreatedAt"), taken_at or before.updated_at)}
+    current = view.current_spec_ids() if rollout else None
+    found = [
+        t
+        for t in view.tasks()
+        if (t.get("Status") or {}).get("State") in FAILED_TASK_STATES
+        and t["ID"] not in known
+        and (current is None or t["ID"] in current)
+    ]
+    return sorted(found, key=lambda t: clock.parse_ns((t.get("Status") or {}).get("Timestamp")) or 0)
+
+
+def deploy_reached(before: ServiceState, service: dict) -> bool:
+    """Has a deploy updated this service since the snapshot?
+
+    A new service id (the stack was removed and deployed again) or a Version.Index
+    above the snapshot's. When the snapshot caught a rollout in progress, that
+    rollout's own progress also advances the index: only a deploy clears or
+    renews its UpdateStatus.
+    """
+    if service["ID"] != before.id:
+        return True
+    if int(service["Version"]["Index"]) <= before.version:
+        return False
+    if before.update_state in ("updating", "rollback_started"):
+        started = (service.get("UpdateStatus") or {}).get("StartedAt")
+        return started != (before.update_status or {}).get("StartedAt")
+    return True
+
+
 def running_check(view: ServiceView) -> tuple[bool, list[PendingTask]]:
     """Are all desired-running tasks up to date and running, and as many as wanted?
 
@@ -208,9 +283,15 @@ def running_check(view: ServiceView) -> tuple[bool, list[PendingTask]]:
 
 
 class ServiceTracker:
-    """The per-service state machine. ``step`` returns a ServiceVerdict once decided."""
+    """The per-service state machine. ``step`` returns a ServiceVerdict, or None while waiting.
 
-    def __init__(self, name: str, before: ServiceState | None, stack_taken_at: str | None, min_stability: float = 0.0):
+    A failing verdict is final. A passing one is provisional: the loop keeps
+    stepping the tracker until the whole stack's verdict is returned.
+    """
+
+    def __init__(
+        self, name: str, before: ServiceState | None, stack_taken_at: str | None, min_stability: float = DEFAULT_MIN_STABILITY
+    ):
         self.name = name
         self.before = before
         self.stack_taken_at = stack_taken_at
@@ -218,14 +299,20 @@ class ServiceTracker:
         self.verdict: ServiceVerdict | None = None
         self.phase = "waiting for the deploy to reach the service"
         self.last_service: dict | None = None
-        self.window_end: float | None = None
-        self.window_started: str | None = None  # StartedAt of the completed rollout being watched
+        self.reached = before is None  # a service the deploy added has been reached by it
+        self.window_start: float | None = None
+        self.window = 0.0
+        self.passed_once = False
 
     # --- helpers --------------------------------------------------------------
     @property
     def reference(self) -> str | None:
         """Manager stamp before which anything is old news."""
         return self.before.updated_at if self.before else self.stack_taken_at
+
+    @property
+    def window_end(self) -> float | None:
+        return None if self.window_start is None else self.window_start + self.window
 
     def conclude(self, outcome: str, reason: str, service: dict | None, started: float, **extra: Any) -> ServiceVerdict:
         status = (service or {}).get("UpdateStatus") or {}
@@ -256,15 +343,17 @@ class ServiceTracker:
     def step(self, view: ServiceView, now: float, started: float) -> ServiceVerdict | None:
         service = view.service
         self.last_service = service
-        if self.before is not None and int(service["Version"]["Index"]) <= self.before.version:
+        recreated = self.before is not None and service["ID"] != self.before.id
+        if self.before is not None and not deploy_reached(self.before, service):
             self.phase = f"waiting for the deploy (Version.Index still {self.before.version})"
             return None
+        self.reached = True
         if is_job(service):
             return self.conclude(NO_ROLLOUT, "job-mode service: no rollout to verify", service, started)
 
         status = service.get("UpdateStatus") or {}
         state = status.get("State")
-        if state and self.before is not None and not clock.after(status.get("StartedAt"), self.before.updated_at):
+        if state and self.before is not None and not recreated and not clock.after(status.get("StartedAt"), self.before.updated_at):
             # an update from before the snapshot; the deploy clears it when it lands
             self.phase = f"{state} from before the snapshot; waiting for the deploy's rollout"
             return None
@@ -296,73 +385,70 @@ class ServiceTracker:
                 failed_task=self._failure_of_update(view, status),
             )
         if state == "updating":
-            self.window_end = None
+            self.window_start = None
             self.phase = "updating"
             return None
-        if state == "completed":
-            return self._completed(view, status, now, started)
-        if state is None:
-            return self._no_rollout(view, started)
+        if state in ("completed", None):
+            return self._settle(view, state, recreated, now, started)
         self.phase = f"unknown update state {state!r}"
         return None
 
-    def _completed(self, view: ServiceView, status: dict, now: float, started: float) -> ServiceVerdict | None:
-        service = view.service
-        if self.window_end is None or self.window_started != status.get("StartedAt"):
-            self.window_started = status.get("StartedAt")
-            self.window_end = now + stability_window(service["Spec"], self.min_stability)
-        failed = failed_tasks(view, clock_minus_one(status.get("StartedAt")))
-        if failed:
-            failure = task_failure(view, failed[0])
-            return self.conclude(
-                UNSTABLE,
-                "swarm reported the update completed, but a task of the new version failed "
-                "(after swarm's monitor window, or tolerated by the failure policy)",
-                service,
-                started,
-                failed_task=failure,
-            )
-        if now < self.window_end:
-            self.phase = f"completed; stability window ends in {self.window_end - now:.1f}s"
-            return None
-        ok, _pending = running_check(view)
-        if ok:
-            window = stability_window(service["Spec"], self.min_stability)
-            return self.conclude(
-                CONVERGED, f"update completed and stayed healthy for the {window:g}s stability window", service, started
-            )
-        self.phase = "completed, but not every task is up to date and running"
-        return None
+    def _what(self, service: dict, state: str | None, recreated: bool) -> tuple[str, str, bool]:
+        """(the passing outcome this service is heading for, what the deploy did to it, was it a rollout)."""
+        if self.before is None:
+            return CREATED, "new service", True
+        if recreated:
+            return CREATED, "recreated: the service id differs from the snapshot (the stack was removed and deployed again)", True
+        changes = SpecChanges(self.before.spec, service["Spec"])
+        if state == "completed":
+            return CONVERGED, f"update completed ({changes.describe()})", True
+        if not changes.known:
+            return NO_ROLLOUT, f"no update status; {changes.describe()}", False
+        if changes.rollout:
+            return CONVERGED, f"{changes.describe()}; swarm shows no update status (a repeated deploy of the same spec clears it)", True
+        what = changes.describe()
+        return NO_ROLLOUT, f"{what} redeploy" if what in ("label-only", "unchanged") else what, False
 
-    def _no_rollout(self, view: ServiceView, started: float) -> ServiceVerdict | None:
+    def _settle(self, view: ServiceView, state: str | None, recreated: bool, now: float, started: float) -> ServiceVerdict | None:
+        """Swarm is done with the service (completed, or nothing to roll out): no new failure, then the window."""
         service = view.service
+        outcome, what, rollout = self._what(service, state, recreated)
+        failed = failed_since_snapshot(view, self.before, self.stack_taken_at, rollout=rollout)
+        if failed:
+            if state == "completed":
+                reason = (
+                    "swarm reported the update completed, but a task of the new version failed "
+                    "(after swarm's monitor window, or tolerated by the failure policy)"
+                )
+            else:
+                reason = f"{what}, but a task failed since the snapshot"
+            if self.passed_once:
+                reason += " (after this service had held its stability window, while the stack was still checked)"
+            return self.conclude(UNSTABLE, reason, service, started, failed_task=task_failure(view, failed[0]))
         ok, _pending = running_check(view)
         if not ok:
-            self.phase = "waiting for tasks to be up to date and running"
+            self.window_start = None
+            self.phase = f"{what}; waiting for every task to be up to date and running"
             return None
-        failed = failed_tasks(view, self.reference)
-        if failed:
-            return self.conclude(
-                UNSTABLE,
-                "no rollout was needed, but a task failed since the snapshot",
-                service,
-                started,
-                failed_task=task_failure(view, failed[0]),
-            )
-        if self.before is None:
-            return self.conclude(CREATED, "new service: every task is running", service, started)
-        changed = label_diff(self.before.labels, service["Spec"].get("Labels") or {})
-        what = "label-only redeploy" if changed else "unchanged redeploy"
-        return self.conclude(
-            NO_ROLLOUT, f"{what}: every task is already up to date and running", service, started
-        )
+        if self.window_start is None:
+            self.window_start = now
+            self.window = stability_window(service["Spec"], self.min_stability)
+        if now < self.window_start + self.window:
+            self.phase = f"{what}; stability window ends in {self.window_start + self.window - now:.1f}s"
+            return None
+        self.passed_once = True
+        if state == "completed":
+            reason = f"{what} and stayed healthy for the {self.window:g}s stability window"
+        else:
+            reason = f"{what}: every task is up to date and stayed running for the {self.window:g}s stability window"
+        return self.conclude(outcome, reason, service, started)
 
     def at_deadline(self, view: ServiceView | None, started: float, timeout: float) -> ServiceVerdict:
         """The failure verdict for a service still undecided when time ran out."""
         service = view.service if view else self.last_service
         if service is None:
             return self.conclude(STUCK, f"no verdict within {timeout:g}s", None, started)
-        if self.before is not None and int(service["Version"]["Index"]) <= self.before.version:
+        if self.before is not None and not deploy_reached(self.before, service):
             return self.conclude(
                 NOT_DEPLOYED,
                 f"Version.Index is still {self.before.version}, as in the snapshot: "
@@ -371,14 +457,18 @@ class ServiceTracker:
                 started,
             )
         pending: list[PendingTask] = []
+        no_node = None
         if view is not None:
             try:
                 _ok, pending = running_check(view)
+                no_node = global_without_nodes(view)
             except HarnessUnavailable:
                 pending = []
         state = (service.get("UpdateStatus") or {}).get("State")
-        if state == "completed" and self.window_end is not None:
-            reason = f"update completed, but the stability window had not ended within {timeout:g}s"
+        if no_node:
+            reason = no_node
+        elif state in ("completed", None) and self.window_start is not None:
+            reason = f"every task runs, but the stability window had not ended within {timeout:g}s"
         elif state == "updating":
             reason = f"still updating after {timeout:g}s"
         else:
@@ -386,6 +476,27 @@ class ServiceTracker:
         if pending:
             reason += f"; {len(pending)} task(s) not running"
         return self.conclude(STUCK, reason, service, started, pending_tasks=pending)
+
+
+def global_without_nodes(view: ServiceView) -> str | None:
+    """Why a global service has no task at all: no node is eligible to run one."""
+    if "Global" not in (view.service["Spec"].get("Mode") or {}):
+        return None
+    if any(t.get("DesiredState") == "running" for t in view.tasks()):
+        return None
+    placement = (view.service["Spec"].get("TaskTemplate") or {}).get("Placement") or {}
+    constraints = placement.get("Constraints") or []
+    with api_errors("list the swarm's nodes"):
+        nodes = view.client.api.nodes()
+    usable = [
+        n for n in nodes
+        if (n.get("Status") or {}).get("State") == "ready" and (n.get("Spec") or {}).get("Availability") == "active"
+    ]
+    why = f"placement constraints {', '.join(constraints)}" if constraints else "no placement constraint"
+    return (
+        f"global service with no task: no node is eligible to run it ({len(usable)} of {len(nodes)} node(s) "
+        f"ready and active; {why})"
+    )
 
 
 def clock_minus_one(stamp: str | None) -> str | None:
@@ -396,10 +507,6 @@ def clock_minus_one(stamp: str | None) -> str | None:
     ns -= 1
     secs, frac = divmod(ns, 1_000_000_000)
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{frac:09d}Z"
-
-
-def label_diff(before: dict, now: dict) -> dict:
-    return {k: (before.get(k), now.get(k)) for k in set(before) | set(now) if before.get(k) != now.get(k)}
 
 
 def rollback_notes(before: ServiceState | None, service: dict) -> list[str]:
@@ -419,6 +526,147 @@ def rollback_notes(before: ServiceState | None, service: dict) -> list[str]:
     return notes
 
 
+class StackWatch:
+    """The verdict loop over every service of one stack.
+
+    ``run`` waits for the verdict; ``recheck`` looks once more at every service
+    that passed (verify-upgrade calls it after HC1, so a task that failed in the
+    meantime still fails the upgrade).
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        stack: str,
+        before: Snapshot,
+        timeout: float = DEFAULT_TIMEOUT,
+        *,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        min_stability: float = DEFAULT_MIN_STABILITY,
+        fail_fast: bool = True,
+        events: bool = True,
+        on_progress: Callable[[dict], None] | None = None,
+    ):
+        if before.stack != stack:
+            raise HarnessUnavailable(f"the snapshot is of stack {before.stack!r}, not {stack!r}")
+        self.client, self.stack, self.before = client, stack, before
+        self.timeout, self.poll_interval, self.min_stability = timeout, poll_interval, min_stability
+        self.fail_fast, self.events, self.on_progress = fail_fast, events, on_progress
+        self.trackers: dict[str, ServiceTracker] = {
+            name: ServiceTracker(name, state, before.taken_at, min_stability) for name, state in before.services.items()
+        }
+        self.views: dict[str, ServiceView] = {}
+        self.started = time.monotonic()
+        self.deadline = self.started + timeout
+
+    # --- one look at the stack -------------------------------------------------
+    def poll(self, *, final: bool = False) -> None:
+        """Step every service that has not failed; ``final`` turns "waiting" into a failure."""
+        now = time.monotonic()
+        live = {s["Spec"]["Name"]: s for s in stack_services(self.client, self.stack)}
+        if not live:
+            raise HarnessUnavailable(f"stack {self.stack!r} has no services on this swarm any more")
+        for name in live:
+            if name not in self.trackers:  # added by the deploy
+                self.trackers[name] = ServiceTracker(name, None, self.before.taken_at, self.min_stability)
+        self.views = {}
+        for name, tracker in self.trackers.items():
+            if tracker.verdict is not None and (not tracker.verdict.passed or tracker.verdict.outcome == REMOVED):
+                continue  # failures (and removals) are final
+            if name not in live:
+                tracker.verdict = tracker.conclude(REMOVED, "the deploy removed this service", None, self.started)
+                continue
+            self.views[name] = ServiceView(self.client, live[name])
+            verdict = tracker.step(self.views[name], now if not final else max(now, tracker.window_end or now), self.started)
+            if verdict is None and final and tracker.verdict is not None:
+                verdict = tracker.conclude(
+                    UNSTABLE, f"passed, but no longer when re-checked ({tracker.phase})", live[name], self.started
+                )
+            tracker.verdict = verdict
+
+    def finished(self) -> bool:
+        verdicts = [t.verdict for t in self.trackers.values()]
+        if self.fail_fast and any(v is not None and not v.passed for v in verdicts):
+            return True
+        return all(v is not None for v in verdicts)
+
+    # --- the loop ---------------------------------------------------------------
+    def run(self) -> Verdict:
+        errors_in_a_row = 0
+        with EventWaker(self.client, self.stack, enabled=self.events) as waker, calls_bounded(self.client, self.deadline):
+            while True:
+                try:
+                    self.poll()
+                    errors_in_a_row = 0
+                except HarnessUnavailable as exc:
+                    # a dropped connection mid-wait is retried a few times before giving up
+                    errors_in_a_row += 1
+                    if not exc.transient or errors_in_a_row >= 5 or time.monotonic() >= self.deadline:
+                        raise
+                    waker.wait(min(self.poll_interval * errors_in_a_row, max(0.0, self.deadline - time.monotonic())))
+                    continue
+
+                if self.on_progress is not None:
+                    self.on_progress({n: (t.verdict.headline if t.verdict else t.phase) for n, t in self.trackers.items()})
+                if self.finished():
+                    break
+                elapsed = time.monotonic() - self.started
+                if not any(t.reached for t in self.trackers.values()) and elapsed >= min(NOT_REACHED_GRACE, self.timeout):
+                    self._conclude_snapshot_too_late()
+                    break
+                if time.monotonic() >= self.deadline:
+                    for name, tracker in self.trackers.items():
+                        if tracker.verdict is None:
+                            tracker.verdict = tracker.at_deadline(self.views.get(name), self.started, self.timeout)
+                    break
+                # sleep until an event, the next poll, or the end of a stability window
+                wake_at = min(
+                    [self.deadline, time.monotonic() + self.poll_interval]
+                    + [t.window_end for t in self.trackers.values() if t.verdict is None and t.window_end]
+                )
+                waker.wait(wake_at - time.monotonic())
+        return self.verdict()
+
+    def recheck(self) -> Verdict:
+        """One more look at a passing stack; a service with a new failure fails it."""
+        if all(t.verdict is not None and t.verdict.passed for t in self.trackers.values()):
+            self.deadline = time.monotonic() + min(self.timeout, 60.0)
+            with calls_bounded(self.client, self.deadline):
+                self.poll(final=True)
+        return self.verdict()
+
+    def verdict(self) -> Verdict:
+        results = []
+        for name in sorted(self.trackers):
+            tracker = self.trackers[name]
+            verdict = tracker.verdict
+            if verdict is None:
+                verdict = tracker.conclude(
+                    UNDECIDED, f"no verdict yet ({tracker.phase}) when another service failed", tracker.last_service, self.started
+                )
+            results.append(verdict)
+        return Verdict(
+            stack=self.stack, services=results, elapsed=round(time.monotonic() - self.started, 3), warnings=list(self.before.warnings)
+        )
+
+    def _conclude_snapshot_too_late(self) -> None:
+        evidence = [
+            f"the snapshot itself shows {name} {state.update_state} since {(state.update_status or {}).get('StartedAt')}"
+            for name, state in sorted(self.before.services.items())
+            if state.update_state in ("updating", "rollback_started")
+        ]
+        reason = (
+            "the snapshot is newer than the deploy: no service of the stack changed since it was taken "
+            "(same service ids, Version.Index as recorded), so it cannot show what the deploy did. "
+            "Take the snapshot before deploying (or no deploy ran after it)"
+        )
+        if evidence:
+            reason += "; " + "; ".join(evidence)
+        for tracker in self.trackers.values():
+            if tracker.verdict is None:
+                tracker.verdict = tracker.conclude(NOT_DEPLOYED, reason, tracker.last_service, self.started)
+
+
 def check_upgrade(
     client: Any,
     stack: str,
@@ -426,82 +674,31 @@ def check_upgrade(
     timeout: float = DEFAULT_TIMEOUT,
     *,
     poll_interval: float = DEFAULT_POLL_INTERVAL,
-    min_stability: float = 0.0,
+    min_stability: float = DEFAULT_MIN_STABILITY,
     fail_fast: bool = True,
     events: bool = True,
     on_progress: Callable[[dict], None] | None = None,
 ) -> Verdict:
     """Wait for a verdict on every service of ``stack``; return it (passed or not).
 
-    ``fail_fast`` stops at the first failing service (the others are reported
-    undecided); ``events=False`` polls only. Raises HarnessUnavailable when the
-    swarm cannot be read or the stack is gone.
+    Call it after the deploy returned. ``min_stability`` is the shortest stability
+    window (monitor and healthcheck can make it longer); ``fail_fast`` stops at the
+    first failing service (the others are reported undecided); ``events=False``
+    polls only. Raises HarnessUnavailable when the swarm cannot be read or the
+    stack is gone.
     """
-    if before.stack != stack:
-        raise HarnessUnavailable(f"the snapshot is of stack {before.stack!r}, not {stack!r}")
-    started = time.monotonic()
-    deadline = started + timeout
-    trackers: dict[str, ServiceTracker] = {
-        name: ServiceTracker(name, state, before.taken_at, min_stability) for name, state in before.services.items()
-    }
-    views: dict[str, ServiceView] = {}
-    errors_in_a_row = 0
-    with EventWaker(client, stack, enabled=events) as waker:
-        while True:
-            now = time.monotonic()
-            try:
-                live = {s["Spec"]["Name"]: s for s in stack_services(client, stack)}
-                views = {}
-                for name, service in live.items():
-                    if name not in trackers:  # added by the deploy
-                        trackers[name] = ServiceTracker(name, None, before.taken_at, min_stability)
-                if not live:
-                    raise HarnessUnavailable(f"stack {stack!r} has no services on this swarm any more")
-                for name, tracker in trackers.items():
-                    if tracker.verdict is not None:
-                        continue
-                    if name not in live:
-                        tracker.verdict = tracker.conclude(REMOVED, "the deploy removed this service", None, started)
-                        continue
-                    views[name] = ServiceView(client, live[name])
-                    tracker.verdict = tracker.step(views[name], now, started)
-                errors_in_a_row = 0
-            except HarnessUnavailable as exc:
-                # a dropped connection mid-wait is retried a few times before giving up
-                errors_in_a_row += 1
-                if not exc.transient or errors_in_a_row >= 5 or time.monotonic() >= deadline:
-                    raise
-                waker.wait(min(poll_interval * errors_in_a_row, max(0.0, deadline - time.monotonic())))
-                continue
-
-            if on_progress is not None:
-                on_progress({n: (t.verdict.headline if t.verdict else t.phase) for n, t in trackers.items()})
-            decided = [t.verdict for t in trackers.values() if t.verdict is not None]
-            failed = [v for v in decided if not v.passed]
-            if failed and fail_fast or len(decided) == len(trackers):
-                break
-            if time.monotonic() >= deadline:
-                for name, tracker in trackers.items():
-                    if tracker.verdict is None:
-                        tracker.verdict = tracker.at_deadline(views.get(name), started, timeout)
-                break
-            # sleep until an event, the next poll, or the end of a stability window
-            wake_at = min(
-                [deadline, time.monotonic() + poll_interval]
-                + [t.window_end for t in trackers.values() if t.verdict is None and t.window_end]
-            )
-            waker.wait(wake_at - time.monotonic())
-
-    results = []
-    for name in sorted(trackers):
-        tracker = trackers[name]
-        verdict = tracker.verdict
-        if verdict is None:
-            verdict = tracker.conclude(
-                UNDECIDED, f"no verdict yet ({tracker.phase}) when another service failed", tracker.last_service, started
-            )
-        results.append(verdict)
-    return Verdict(stack=stack, services=results, elapsed=round(time.monotonic() - started, 3), warnings=list(before.warnings))
+    watch = StackWatch(
+        client,
+        stack,
+        before,
+        timeout,
+        poll_interval=poll_interval,
+        min_stability=min_stability,
+        fail_fast=fail_fast,
+        events=events,
+        on_progress=on_progress,
+    )
+    return watch.run()
 
 
 def assert_upgrade_converged(client: Any, stack: str, before: Snapshot, timeout: float = DEFAULT_TIMEOUT, **kwargs: Any) -> Verdict:

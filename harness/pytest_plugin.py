@@ -61,13 +61,15 @@ class UpgradeGuard:
         if exc_type is not None:
             return False  # the deploy itself failed: let that error through
         from .converge import check_upgrade
-        from .hc1 import check_deployed_commit
         from .verdict import UpgradeFailed
+        from .verify import check_verified_upgrade
 
-        self.verdict = check_upgrade(self.client, self.stack, self.before, self.timeout, **self.converge_options)
-        if self.expect is not None:
-            self.verdict.commit = check_deployed_commit(
-                self.client, self.stack, self.expect, self.service, allow_dirty=self.allow_dirty, before=self.before
+        if self.expect is None:
+            self.verdict = check_upgrade(self.client, self.stack, self.before, self.timeout, **self.converge_options)
+        else:
+            self.verdict = check_verified_upgrade(
+                self.client, self.stack, self.before, self.expect, self.timeout,
+                service=self.service, allow_dirty=self.allow_dirty, **self.converge_options,
             )
         if not self.verdict.passed:
             raise UpgradeFailed(self.verdict)

@@ -5,8 +5,11 @@ rollback swarm clears PreviousSpec and keeps the StartedAt of the failed update,
 so neither can tell what was deployed before nor whether the update is new.
 The snapshot keeps, per service, the manager's own Version.Index and UpdatedAt
 (the reference for every later timestamp comparison), the UpdateStatus, the
-service labels and the running task ids. It round-trips through JSON so a
-shell CI can keep it between two steps.
+service labels, the spec (to tell a rollout from a label-only redeploy whatever
+UpdateStatus says: a repeated deploy clears it), the running task ids and the
+ids of tasks that had already ended (so an old failure is never counted as a
+new one). It round-trips through JSON so a shell CI can keep it between two
+steps; a file that does not hold exactly these fields is refused.
 """
 
 from __future__ import annotations
@@ -16,10 +19,14 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from . import clock
 from .client import HarnessUnavailable, api_errors
 
 STACK_LABEL = "com.docker.stack.namespace"
 FORMAT = "compose-policy/harness-snapshot@1"
+MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024
+# task states in which a task has ended; one already ended at the snapshot is old news
+ENDED_TASK_STATES = ("complete", "failed", "rejected", "shutdown", "orphaned", "remove")
 
 
 class SnapshotError(HarnessUnavailable):
@@ -35,13 +42,15 @@ class ServiceState:
     update_status: dict | None
     labels: dict = field(default_factory=dict)
     running_tasks: list = field(default_factory=list)
+    spec: dict | None = None  # the service Spec; None in snapshots written before it was kept
+    ended_tasks: list | None = None  # ids of tasks already ended; None in older snapshots
 
     @property
     def update_state(self) -> str | None:
         return (self.update_status or {}).get("State")
 
     @classmethod
-    def from_inspect(cls, service: dict, running_tasks: list[str]) -> "ServiceState":
+    def from_inspect(cls, service: dict, tasks: list[dict]) -> "ServiceState":
         return cls(
             id=service["ID"],
             name=service["Spec"]["Name"],
@@ -49,8 +58,83 @@ class ServiceState:
             updated_at=service["UpdatedAt"],
             update_status=service.get("UpdateStatus") or None,
             labels=dict(service["Spec"].get("Labels") or {}),
-            running_tasks=sorted(running_tasks),
+            running_tasks=sorted(t["ID"] for t in tasks if t.get("DesiredState") == "running"),
+            spec=service["Spec"],
+            ended_tasks=sorted(t["ID"] for t in tasks if (t.get("Status") or {}).get("State") in ENDED_TASK_STATES),
         )
+
+    @classmethod
+    def from_dict(cls, name: str, data: Any) -> "ServiceState":
+        """A ServiceState from snapshot JSON, every field checked (ValueError says which is wrong)."""
+        where = f"services.{name}"
+        if not isinstance(data, dict):
+            raise ValueError(f"{where} is not an object")
+        unknown = sorted(set(data) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise ValueError(f"{where} has unknown field(s): {', '.join(unknown)}")
+        get = _Fields(data, where)
+        version = get.field("version", int)
+        if version < 0:
+            raise ValueError(f"{where}.version must not be negative")
+        updated_at = get.field("updated_at", str)
+        _check_stamp(f"{where}.updated_at", updated_at)
+        update_status = get.field("update_status", dict, optional=True)
+        if update_status is not None:
+            _check_stamp(f"{where}.update_status.StartedAt", update_status.get("StartedAt"), optional=True)
+        return cls(
+            id=get.field("id", str),
+            name=get.field("name", str),
+            version=version,
+            updated_at=updated_at,
+            update_status=update_status or None,
+            labels=get.string_map("labels"),
+            running_tasks=get.string_list("running_tasks"),
+            spec=get.field("spec", dict, optional=True),
+            ended_tasks=get.string_list("ended_tasks", optional=True),
+        )
+
+
+class _Fields:
+    """Typed reads from one JSON object, naming the field in every error."""
+
+    def __init__(self, data: dict, where: str):
+        self.data, self.where = data, where
+
+    def field(self, key: str, kind: type, *, optional: bool = False) -> Any:
+        value = self.data.get(key)
+        if value is None and optional:
+            return None
+        # bool is an int in Python, never a version number
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            shown = "missing" if key not in self.data else f"a {type(value).__name__ if value is not None else 'null'}"
+            raise ValueError(f"{self.where}.{key} must be a {_KIND_NAMES[kind]}, found {shown}")
+        return value
+
+    def string_list(self, key: str, *, optional: bool = False) -> list | None:
+        value = self.field(key, list, optional=optional)
+        if value is not None and not all(isinstance(v, str) for v in value):
+            raise ValueError(f"{self.where}.{key} must be a list of strings")
+        return value
+
+    def string_map(self, key: str) -> dict:
+        value = self.field(key, dict)
+        if not all(isinstance(v, str) for v in value.values()):
+            raise ValueError(f"{self.where}.{key} must map names to strings")
+        return value
+
+
+_KIND_NAMES = {int: "number", str: "string", dict: "JSON object", list: "list"}
+
+
+def _check_stamp(where: str, value: Any, *, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        clock.parse_ns(value)
+    except ValueError:
+        raise ValueError(f"{where} must be an RFC 3339 timestamp, found {json.dumps(value)[:60]}") from None
 
 
 @dataclass
@@ -85,22 +169,27 @@ class Snapshot:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise SnapshotError(f"not a harness snapshot (expected format {FORMAT!r})")
         try:
-            services = {
-                name: ServiceState(**state) for name, state in (data.get("services") or {}).items()
-            }
+            get = _Fields(data, "snapshot")
+            services = get.field("services", dict)
+            taken_at = get.field("taken_at", str, optional=True)
+            _check_stamp("taken_at", taken_at, optional=True)
             return cls(
-                stack=data["stack"],
-                services=services,
-                taken_at=data.get("taken_at"),
-                warnings=list(data.get("warnings") or []),
+                stack=get.field("stack", str),
+                services={name: ServiceState.from_dict(name, state) for name, state in services.items()},
+                taken_at=taken_at,
+                warnings=get.string_list("warnings", optional=True) or [],
             )
-        except (KeyError, TypeError) as exc:
-            raise SnapshotError(f"malformed harness snapshot: {exc}") from exc
+        except ValueError as exc:
+            raise SnapshotError(f"malformed harness snapshot: {exc}") from None
 
     @classmethod
     def from_json(cls, text: str) -> "Snapshot":
+        if len(text) > MAX_SNAPSHOT_BYTES:
+            raise SnapshotError(f"snapshot is larger than {MAX_SNAPSHOT_BYTES // (1024 * 1024)} MiB: not one the harness wrote")
         try:
             data = json.loads(text)
+        except RecursionError:
+            raise SnapshotError("snapshot is nested too deeply to be one the harness wrote") from None
         except ValueError as exc:
             raise SnapshotError(f"snapshot is not JSON: {exc}") from exc
         return cls.from_dict(data)
@@ -115,7 +204,9 @@ class Snapshot:
     def load(cls, path: str | os.PathLike) -> "Snapshot":
         try:
             with open(path, encoding="utf-8") as fh:
-                text = fh.read()
+                text = fh.read(MAX_SNAPSHOT_BYTES + 1)
+        except UnicodeDecodeError:
+            raise SnapshotError(f"{os.fspath(path)}: snapshot is not UTF-8 text") from None
         except OSError as exc:
             raise SnapshotError(f"cannot read snapshot {os.fspath(path)}: {exc.strerror}") from exc
         try:
@@ -130,10 +221,10 @@ def stack_services(client: Any, stack: str) -> list[dict]:
         return client.api.services(filters={"label": f"{STACK_LABEL}={stack}"})
 
 
-def running_task_ids(client: Any, service_id: str) -> list[str]:
+def service_tasks(client: Any, service_id: str) -> list[dict]:
     with api_errors(f"list the tasks of service {service_id}"):
-        tasks = client.api.tasks(filters={"service": service_id, "desired-state": "running"})
-    return [t["ID"] for t in tasks if t.get("ServiceID") == service_id]
+        tasks = client.api.tasks(filters={"service": service_id})
+    return [t for t in tasks if t.get("ServiceID") == service_id]
 
 
 def snapshot_stack(client: Any, stack: str) -> Snapshot:
@@ -149,7 +240,7 @@ def snapshot_stack(client: Any, stack: str) -> Snapshot:
     states: dict[str, ServiceState] = {}
     warnings: list[str] = []
     for service in services:
-        state = ServiceState.from_inspect(service, running_task_ids(client, service["ID"]))
+        state = ServiceState.from_inspect(service, service_tasks(client, service["ID"]))
         states[state.name] = state
         if state.update_state in ("updating", "rollback_started"):
             warnings.append(

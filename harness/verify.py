@@ -1,10 +1,10 @@
-"""Converge, then HC1: the whole upgrade check, both halves required."""
+"""Converge, then HC1, then one more look: the whole upgrade check, every part required."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .converge import DEFAULT_TIMEOUT, check_upgrade
+from .converge import DEFAULT_TIMEOUT, StackWatch
 from .hc1 import check_deployed_commit, normalise_expected
 from .snapshot import Snapshot
 from .verdict import UpgradeFailed, Verdict
@@ -24,13 +24,16 @@ def check_verified_upgrade(
     """The converge verdict with HC1 attached; passed only when both pass.
 
     HC1 is read after the convergence verdict, whatever it was: after a rollback
-    it shows the label swarm restored, which the report explains.
+    it shows the label swarm restored, which the report explains. A passing stack
+    is then re-checked once more, so a task of the new version that failed while
+    HC1 was read still fails the upgrade.
     """
     normalise_expected(expected)  # reject a bad SHA before waiting for minutes
-    verdict = check_upgrade(client, stack, before, timeout, **converge_options)
-    verdict.commit = check_deployed_commit(
-        client, stack, expected, service, allow_dirty=allow_dirty, before=before
-    )
+    watch = StackWatch(client, stack, before, timeout, **converge_options)
+    watch.run()
+    commit = check_deployed_commit(client, stack, expected, service, allow_dirty=allow_dirty, before=before)
+    verdict = watch.recheck()
+    verdict.commit = commit
     return verdict
 
 

@@ -30,6 +30,7 @@ class EventWaker:
         self._stack = stack
         self._flag = threading.Event()
         self._stop = threading.Event()
+        self._lock = threading.Lock()  # stop() and the reader thread agree on who closes the stream
         self._stream = None
         self._thread: threading.Thread | None = None
         self.events_seen = 0
@@ -45,17 +46,23 @@ class EventWaker:
     def start(self) -> None:
         if not self._enabled:
             return
-        try:
-            self._stream = self._client.events(filters=EVENT_FILTERS, decode=True)
-        except Exception:
-            self._stream = None  # no events: polling alone still decides
-            return
+        # the stream is opened in the thread: the SDK opens it without a timeout, and
+        # a daemon that accepts connections but never answers must not hold the loop
         self._thread = threading.Thread(target=self._read, name="harness-events", daemon=True)
         self._thread.start()
 
     def _read(self) -> None:
         try:
-            for event in self._stream:
+            stream = self._client.events(filters=EVENT_FILTERS, decode=True)
+        except Exception:
+            return  # no events: polling alone still decides
+        with self._lock:
+            if self._stop.is_set():
+                self._close(stream)
+                return
+            self._stream = stream
+        try:
+            for event in stream:
                 if self._stop.is_set():
                     return
                 if self._concerns_stack(event):
@@ -80,10 +87,14 @@ class EventWaker:
         return woke
 
     def stop(self) -> None:
-        self._stop.set()
-        stream, self._stream = self._stream, None
-        if stream is None:
-            return
+        with self._lock:
+            self._stop.set()
+            stream, self._stream = self._stream, None
+        if stream is not None:
+            self._close(stream)
+
+    @staticmethod
+    def _close(stream: Any) -> None:
         try:
             stream.close()
         except Exception:

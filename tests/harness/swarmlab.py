@@ -151,6 +151,7 @@ class SwarmLab:
                 "service": s,
                 "tasks": view.tasks(),
                 "up_to_date": sorted(view.up_to_date_ids()),
+                "current_spec": sorted(view.current_spec_ids()),
                 "oom_killed": oom,
             }
         RECORD_DIR.mkdir(exist_ok=True)
@@ -290,6 +291,7 @@ class ScenarioRunner:
         self.client = client
         self.tmp_path_factory = tmp_path_factory
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="scenario")
+        tmp_path_factory.getbasetemp()  # created once here: its lazy creation is not thread-safe
         self.futures: dict = {}
 
     def start(self, bodies) -> None:
@@ -311,3 +313,88 @@ class ScenarioRunner:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def wait_for(predicate, what: str, timeout: float = 60, period: float = 0.2):
+    """Poll ``predicate`` until it returns something truthy; that value, or AssertionError naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(period)
+
+
+def running_new_task(client, service_name: str):
+    """The id of a running task of the service's current spec, or None."""
+    service = client.api.inspect_service(service_name)
+    view = ServiceView(client, service)
+    fresh = view.up_to_date_ids()
+    for task in view.tasks():
+        if task["ID"] in fresh and (task.get("Status") or {}).get("State") == "running":
+            return task["ID"]
+    return None
+
+
+def container_of(client, task_id: str) -> str:
+    return client.api.inspect_task(task_id)["Status"]["ContainerStatus"]["ContainerID"]
+
+
+class FreezingProxy:
+    """A TCP endpoint in front of the local docker socket that can stop answering at will.
+
+    Until ``freeze()`` it relays every byte both ways; after it, connections are
+    still accepted and requests read, but nothing comes back: a daemon that hangs.
+    """
+
+    def __init__(self, socket_path: str = "/var/run/docker.sock"):
+        import socket
+        import threading
+
+        self.socket_path = socket_path
+        self.frozen = threading.Event()
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(64)
+        self.url = f"tcp://127.0.0.1:{self.server.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def freeze(self) -> None:
+        self.frozen.set()
+
+    def close(self) -> None:
+        self.server.close()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = socket.socket(socket.AF_UNIX)
+            upstream.connect(self.socket_path)
+            for source, target in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._relay, args=(source, target), daemon=True).start()
+
+    def _relay(self, source, target) -> None:
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                if self.frozen.is_set():
+                    continue  # swallow: the "daemon" never answers
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, target):
+                try:
+                    s.shutdown(2)
+                except OSError:
+                    pass

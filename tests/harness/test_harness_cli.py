@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,89 @@ def test_python_m_entry_point():
 @pytest.fixture
 def swarm_available(swarm):
     return swarm
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e400"])
+@pytest.mark.parametrize("option", ["--timeout", "--min-stability", "--poll-interval"])
+def test_numbers_that_never_end_a_wait_are_usage_errors(option, value):
+    result = run("converge", "--stack", "s", "--since", "x", option, value, env={"DOCKER_HOST": DEAD})
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and option in lines[0], result.stderr
+
+
+@pytest.fixture
+def silent_daemon():
+    """A TCP endpoint that accepts connections (the kernel's backlog) and never answers."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+
+
+@pytest.mark.parametrize("command", ["snapshot", "converge", "hc1", "verify-upgrade"])
+def test_timeout_bounds_a_daemon_that_never_answers(command, snapshot_file, silent_daemon):
+    args = {
+        "snapshot": ["snapshot", "--stack", "s"],
+        "converge": ["converge", "--stack", "s", "--since", str(snapshot_file)],
+        "hc1": ["hc1", "--stack", "s", "--expect", SHA],
+        "verify-upgrade": ["verify-upgrade", "--stack", "s", "--since", str(snapshot_file), "--expect", SHA],
+    }[command]
+    started = time.monotonic()
+    result = run(*args, "--timeout", "2", "--host", silent_daemon)
+    assert time.monotonic() - started < 15
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith(f"could not check: cannot reach the docker daemon at {silent_daemon}: ")
+    assert "timed out" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+GOOD_SERVICE = {
+    "id": "abc",
+    "name": "s_app",
+    "version": 10,
+    "updated_at": "2026-01-01T00:00:00Z",
+    "update_status": None,
+    "labels": {},
+    "running_tasks": [],
+}
+
+
+def snapshot_text(**service_fields) -> str:
+    service = dict(GOOD_SERVICE, **service_fields)
+    service = {k: v for k, v in service.items() if v is not ...}
+    return json.dumps({"format": "compose-policy/harness-snapshot@1", "stack": "s", "services": {"s_app": service}})
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (snapshot_text(version="abc"), "services.s_app.version must be a number, found a str"),
+        (snapshot_text(version=None), "services.s_app.version must be a number, found a null"),
+        (snapshot_text(version=True), "services.s_app.version must be a number"),
+        (snapshot_text(updated_at="yesterday"), 'services.s_app.updated_at must be an RFC 3339 timestamp, found "yesterday"'),
+        (snapshot_text(labels=None), "services.s_app.labels must be a JSON object, found a null"),
+        (snapshot_text(labels={"a": 1}), "services.s_app.labels must map names to strings"),
+        (snapshot_text(running_tasks="t1"), "services.s_app.running_tasks must be a list"),
+        (snapshot_text(update_status={"State": "updating", "StartedAt": 5}), "update_status.StartedAt must be an RFC 3339 timestamp"),
+        (snapshot_text(id=...), "services.s_app.id must be a string, found missing"),
+        (snapshot_text(extra=1), "unknown field(s): extra"),
+        (json.dumps({"format": "compose-policy/harness-snapshot@1", "stack": "s", "services": []}), "snapshot.services must be a JSON object, found a list"),
+        (json.dumps({"format": "compose-policy/harness-snapshot@1", "stack": "s", "services": {}, "taken_at": "noon"}), "taken_at must be an RFC 3339 timestamp"),
+        ('{"format": "compose-policy/harness-snapshot@1", "stack": "s", "services": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+        ("[" * 100_000, "nested too deeply"),
+    ],
+)
+def test_malformed_snapshot_fields_are_one_line_exit_2(tmp_path, text, message):
+    bad = tmp_path / "pre.json"
+    bad.write_text(text)
+    for command in (["converge", "--stack", "s", "--since", str(bad)], ["hc1", "--stack", "s", "--expect", SHA, "--since", str(bad)]):
+        result = run(*command, env={"DOCKER_HOST": DEAD})
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert "Traceback" not in result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert lines[0].startswith(f"could not check: {bad}: ") and message in lines[0], lines[0]

@@ -60,7 +60,7 @@ GUARDED_UPGRADE = """
 
     def test_upgrade(upgrade_guard, stack_snapshot):
         assert {stack!r} + "_app" in stack_snapshot({stack!r}).services
-        with upgrade_guard({stack!r}, expect={sha!r}, timeout=60) as guard:
+        with upgrade_guard({stack!r}, expect={sha!r}, timeout=60, min_stability=2) as guard:
             subprocess.run(
                 ["docker", "stack", "deploy", "--detach=true", "--resolve-image", "never", "-c", {compose!r}, {stack!r}],
                 check=True, capture_output=True,

@@ -26,7 +26,11 @@ class RecordedView(ServiceView):
     def __init__(self, record: dict):
         super().__init__(client=None, service=record["service"])
         self._tasks = record["tasks"]
-        self._up_to_date = set(record["up_to_date"])
+        # tasks of the current spec; recordings without the list: the up-to-date ones and every failed one
+        current = record.get("current_spec")
+        if current is None:
+            current = record["up_to_date"] + [t["ID"] for t in record["tasks"] if t["DesiredState"] != "running"]
+        self._current = {t["ID"]: t["DesiredState"] for t in record["tasks"] if t["ID"] in set(current)}
         self._oom = record.get("oom_killed") or {}
 
     def task(self, task_id):
@@ -40,10 +44,10 @@ def load(name: str) -> dict:
     return json.loads((RECORDED / f"{name}.json").read_text())
 
 
-def decide(data: dict, service: str, *, after_window: bool = True):
+def decide(data: dict, service: str, *, after_window: bool = True, min_stability: float = 10.0):
     """Run one tracker over the recorded view the way the loop does: a poll, then one after the window."""
     before = Snapshot.from_dict(data["snapshot"])
-    tracker = ServiceTracker(service, before.service(service), before.taken_at)
+    tracker = ServiceTracker(service, before.service(service), before.taken_at, min_stability)
     view = RecordedView(data["services"][service])
     verdict = tracker.step(view, now=0.0, started=0.0)
     if verdict is None and after_window:
@@ -154,9 +158,9 @@ def test_completed_before_the_snapshot_does_not_count_as_converged():
 def test_completed_waits_for_the_stability_window():
     data = load("stop_first_converged")
     [name] = data["services"]
-    tracker, view, verdict = decide(data, name, after_window=False)
+    tracker, view, verdict = decide(data, name, after_window=False, min_stability=0)
     assert verdict is None and "stability window" in tracker.phase
-    window = stability_window(data["services"][name]["service"]["Spec"])
+    window = stability_window(data["services"][name]["service"]["Spec"], minimum=0)
     assert window == 3.0  # healthcheck 1s x 2 retries + 1s timeout, above the 2s monitor
     assert tracker.step(view, now=window - 0.01, started=0.0) is None
     assert tracker.step(view, now=window, started=0.0).outcome == "converged"
@@ -176,6 +180,7 @@ def test_no_update_status_but_outdated_tasks_is_not_converged():
     data = load("unchanged_redeploy")
     name = sorted(data["services"])[0]
     data["services"][name]["up_to_date"] = []
+    data["services"][name]["current_spec"] = []
     tracker, view, verdict = decide(data, name)
     assert verdict is None
     assert tracker.at_deadline(view, started=0.0, timeout=5).outcome == "stuck"
@@ -186,9 +191,17 @@ def test_label_only_change_is_named():
     name = next(n for n in data["services"] if n.endswith("_app"))
     key = next(k for k in data["snapshot"]["services"][name]["labels"] if k.endswith(".chaos-version"))
     data["snapshot"]["services"][name]["labels"][key] = "00000000"
+    spec = copy.deepcopy(data["services"][name]["service"]["Spec"])
+    spec["Labels"][key] = "00000000"
+    data["snapshot"]["services"][name]["spec"] = spec
     _, _, verdict = decide(data, name)
     assert verdict.outcome == "no-rollout-needed"
     assert verdict.reason.startswith("label-only redeploy")
+    # the same service with a changed command is a rollout, whatever UpdateStatus says
+    spec["TaskTemplate"]["ContainerSpec"]["Args"] = ["sh", "-c", "exit 1"]
+    _, _, verdict = decide(data, name)
+    assert verdict.outcome == "converged"
+    assert verdict.reason.startswith("task spec changed: command; labels changed; swarm shows no update status")
 
 
 def test_stuck_lists_pending_tasks_with_the_scheduler_reason():
@@ -220,3 +233,28 @@ def test_too_few_running_replicas_is_not_converged():
     data["services"][name]["service"] = spec
     _, _, verdict = decide(data, name)
     assert verdict is None
+
+
+def test_a_snapshot_written_before_spec_and_ended_tasks_were_kept_still_decides():
+    data = load("unchanged_redeploy")
+    for state in data["snapshot"]["services"].values():
+        state.pop("spec", None)
+        state.pop("ended_tasks", None)
+    for name in data["services"]:
+        _, _, verdict = decide(data, name)
+        assert verdict.outcome == "no-rollout-needed"
+        assert "the snapshot holds no spec to compare with" in verdict.reason
+
+
+def test_in_a_rollout_only_failed_tasks_of_the_new_spec_count():
+    # swarm stopping an old task can end as "failed" or "rejected" (dockerd 20.10:
+    # "error while removing network"); that is no failure of the new version
+    data = load("crash_after_monitor")
+    [name] = data["services"]
+    record = data["services"][name]
+    failed = {t["ID"] for t in record["tasks"] if t["Status"]["State"] in ("failed", "rejected", "complete")}
+    assert failed
+    record["current_spec"] = [i for i in record["current_spec"] if i not in failed]
+    tracker, _, verdict = decide(data, name)
+    assert verdict is None, verdict  # not unstable: it waits for the replacement task to run
+    assert "waiting for every task to be up to date and running" in tracker.phase

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from compose_policy.harness import Snapshot, SnapshotError, UpgradeFailed
+from compose_policy.harness.changes import SpecChanges
 from compose_policy.harness.clock import after, parse_ns
 from compose_policy.harness.converge import clock_minus_one, stability_window
 from compose_policy.harness.hc1 import commit_matches, judge_commit, normalise_expected
@@ -63,18 +64,29 @@ def spec(monitor=None, delay=None, health=None):
 
 
 def test_window_is_at_least_monitor_with_swarm_default():
-    assert stability_window(spec()) == 5.0
-    assert stability_window(spec(monitor=2)) == 2.0
-    assert stability_window(spec(monitor=2, delay=4)) == 4.0
+    assert stability_window(spec(), minimum=0) == 5.0
+    assert stability_window(spec(monitor=2), minimum=0) == 2.0
+    assert stability_window(spec(monitor=2, delay=4), minimum=0) == 4.0
     assert stability_window(spec(monitor=2), minimum=7) == 7.0
+
+
+def test_default_window_has_a_floor_of_several_seconds():
+    assert stability_window(spec()) == 10.0
+    assert stability_window(spec(monitor=3)) == 10.0
+    assert stability_window(spec(monitor=30)) == 30.0
 
 
 def test_window_covers_a_healthcheck_turning_unhealthy_after_readiness():
     health = {"Test": ["CMD", "true"], "Interval": 10_000_000_000, "Timeout": 2_000_000_000, "Retries": 3}
-    assert stability_window(spec(monitor=5, health=health)) == 32.0
+    assert stability_window(spec(monitor=5, health=health), minimum=0) == 32.0
+    # a probe that starts failing within the 10 s floor is still declared failed inside the window
+    assert stability_window(spec(monitor=5, health=health)) == 42.0
+    # the start period comes first: failures in it do not count
+    assert stability_window(spec(monitor=5, health=dict(health, StartPeriod=20_000_000_000)), minimum=0) == 52.0
     # docker's defaults: 30s interval, 30s timeout, 3 retries
-    assert stability_window(spec(monitor=5, health={"Test": ["CMD", "true"]})) == 120.0
-    assert stability_window(spec(monitor=5, health={"Test": ["NONE"]})) == 5.0
+    assert stability_window(spec(monitor=5, health={"Test": ["CMD", "true"]}), minimum=0) == 120.0
+    assert stability_window(spec(monitor=200, health=health)) == 200.0
+    assert stability_window(spec(monitor=5, health={"Test": ["NONE"]}), minimum=0) == 5.0
 
 
 # --- HC1 judgement ----------------------------------------------------------------------------
@@ -103,6 +115,26 @@ def test_hc1_passes_on_the_expected_stamp():
     assert check.passed and check.deployed == "7ae7b0f7"
 
 
+@pytest.mark.parametrize("stamp", [SHA, SHA.upper(), "7AE7B0F7", "7ae7b0f", "7ae7b0f7c0ff"])
+def test_hc1_accepts_any_length_and_case_of_the_same_commit(stamp):
+    assert judge_commit(STACK, f"{STACK}_app", labels(stamp), SHA).passed
+    assert judge_commit(STACK, f"{STACK}_app", labels(stamp), "7AE7B0F7").passed
+
+
+def test_hc1_a_full_stamp_of_another_commit_with_the_same_prefix_fails():
+    other = SHA[:8] + "0" * 32
+    assert not judge_commit(STACK, f"{STACK}_app", labels(other), SHA).passed
+    assert judge_commit(STACK, f"{STACK}_app", labels(other), SHA[:8]).passed  # all a short SHA can say
+
+
+def test_hc1_says_where_a_misplaced_stamp_was_found():
+    service_labels = {"coop-cloud.other_org.chaos-version": "7ae7b0f7"}
+    check = judge_commit(STACK, f"{STACK}_app", service_labels, SHA, container_labels={KEY: "7ae7b0f7"})
+    assert not check.passed
+    assert f"found {KEY}='7ae7b0f7' on the containers" in check.reason
+    assert "found coop-cloud.other_org.chaos-version='7ae7b0f7', the chaos-version label of another stack name ('other_org')" in check.reason
+
+
 def test_hc1_dirty_stamp_only_when_allowed():
     check = judge_commit(STACK, f"{STACK}_app", labels("7ae7b0f7+U"), SHA)
     assert not check.passed and "+U" in check.reason
@@ -113,8 +145,8 @@ def test_hc1_dirty_stamp_only_when_allowed():
     "value, phrase",
     [
         (None, "has no coop-cloud.app_example_org.chaos-version label"),
-        ("7AE7B0F7", "malformed"),
-        ("7ae7b0f", "malformed"),
+        ("7ae7b0", "malformed"),
+        ("g" * 8, "malformed"),
         ("7ae7b0f7-dirty", "malformed"),
         ("7ae7b0f7+u", "malformed"),
         ("deadbeef", "deployed commit deadbeef is not the expected 7ae7b0f7c0ffee"),
@@ -235,3 +267,44 @@ def test_passing_verdict():
     verdict = Verdict(stack="s", services=services, commit=commit)
     assert verdict.passed
     assert verdict.summary() == "PASS stack s: app converged, db no rollout needed, deployed commit abc12345 matches"
+
+
+# --- what a deploy changed ------------------------------------------------------------------
+
+
+def service_spec(args=("sleep", "1"), env=None, labels=None, replicas=1, ports=None):
+    container = {"Image": "busybox", "Args": list(args)}
+    if env is not None:
+        container["Env"] = env
+    return {
+        "Labels": labels or {},
+        "Mode": {"Replicated": {"Replicas": replicas}},
+        "TaskTemplate": {"ContainerSpec": container, "ForceUpdate": 0},
+        "EndpointSpec": {"Mode": "vip", **({"Ports": ports} if ports else {})},
+    }
+
+
+def test_changes_name_what_a_reader_changed():
+    before = service_spec(labels={"v": "1"})
+    assert SpecChanges(before, service_spec(labels={"v": "1"})).describe() == "unchanged"
+    assert SpecChanges(before, service_spec(labels={"v": "2"})).describe() == "label-only"
+    assert not SpecChanges(before, service_spec(labels={"v": "2"})).rollout
+    changed = SpecChanges(before, service_spec(args=("exit", "1"), env=["A=1"], labels={"v": "2"}))
+    assert changed.rollout
+    assert changed.describe() == "task spec changed: command, environment; labels changed"
+    ports = SpecChanges(before, service_spec(labels={"v": "1"}, ports=[{"TargetPort": 80}]))
+    assert ports.rollout and ports.describe() == "task spec changed: published ports"
+
+
+def test_replica_changes_are_named_and_are_no_rollout():
+    changes = SpecChanges(service_spec(replicas=0), service_spec(replicas=1))
+    assert not changes.rollout
+    assert changes.describe() == "replicas 0 -> 1"
+    global_spec = dict(service_spec(), Mode={"Global": {}})
+    assert SpecChanges(service_spec(), global_spec).describe() == "mode replicated -> global"
+
+
+def test_a_snapshot_without_a_spec_is_treated_as_a_rollout():
+    changes = SpecChanges(None, service_spec())
+    assert changes.rollout and not changes.known
+    assert changes.describe() == "the snapshot holds no spec to compare with"

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from swarmlab import IMAGE
+from swarmlab import IMAGE, wait_for
 
 from compose_policy.harness import UpgradeFailed, snapshot_stack, verify_upgrade
 
@@ -94,10 +94,18 @@ def test_lint_fix_and_harness_on_a_real_upgrade(lab, tmp_path):
     relint = run("lint", str(folder), "-c", "compose.yml", "-c", "compose.ccci.yml", "--select", "CP101")
     assert relint.returncode == 0, relint.stdout
 
-    # 4. the same upgrade with the overlay converges and deploys the commit under test
+    # 4. the same upgrade with the overlay converges and deploys the commit under test,
+    # once the rollback is over: it can itself fail on the lock (rollback_paused), and
+    # a rollback task still starting would take the lock from the upgrade
+    wait_for(
+        lambda: (lab.client.api.inspect_service(f"{stack}_app").get("UpdateStatus") or {}).get("State")
+        in ("rollback_completed", "rollback_paused"),
+        "the rollback to end",
+    )
+    lab.wait_running(stack)
     before = snapshot_stack(lab.client, stack)
     lab.deploy(stack, compose, overlay)
-    verdict = verify_upgrade(lab.client, stack, before, "bbbbbbbb", timeout=90)
+    verdict = verify_upgrade(lab.client, stack, before, "bbbbbbbb", timeout=90, min_stability=2)
     assert verdict.passed
     spec = lab.client.services.get(f"{stack}_app").attrs["Spec"]
     assert spec["UpdateConfig"]["Order"] == "stop-first"
