@@ -27,18 +27,25 @@ def recipe_with(tmp_path, name):
 
 @pytest.mark.parametrize("name", NAMES, ids=["newline", "u2028", "cr", "nel"])
 def test_a_name_never_injects_yaml_into_the_overlay(tmp_path, name):
+    # docker refuses such a name (CP001), so fix refuses the stack: nothing is written, and
+    # the message escapes the name, so no output line starts with the injected text
     folder = recipe_with(tmp_path, name)
+    before = snapshot(folder)
     result = run("fix", folder)
-    assert result.code == 3, result.output
-    text = (folder / "compose.ccci.yml").read_text()
-    assert yaml.safe_load(text) == {
-        "version": "3.8", "services": {name: {"deploy": {"update_config": {"order": "stop-first"}}}}}
-    # every line before the data is a comment; no raw line break of the name reached the file
-    head = text[: text.index("version:")]
-    assert all(line.startswith("#") for line in head.split("\n") if line)
-    assert not any(c in text for c in "\r\x85\u2028")
-    # the report escapes the name too: no output line starts with the injected text
+    assert result.code == 2, result.output
+    assert "invalid service name" in result.output
+    assert not (folder / "compose.ccci.yml").exists()
+    assert snapshot(folder) == before
     assert not any(line.startswith("x-evil") for line in result.output.splitlines())
-    again = snapshot(folder)
-    assert run("fix", folder).code in (0, 1)
-    assert snapshot(folder) == again
+    assert not any(c in result.output for c in "\r\x85\u2028")
+
+
+@pytest.mark.parametrize("name", NAMES, ids=["newline", "u2028", "cr", "nel"])
+def test_a_key_the_overlay_writer_renders_reads_back_as_itself_on_one_line(name):
+    # defence in depth under the CP001 refusal: a key is one line and parses back unchanged
+    from compose_policy.fixers.edit import render_key, visible
+
+    line = f"{render_key(name)}: 1\n"
+    assert line.count("\n") == 1 and not any(c in line for c in "\r\x85\u2028")
+    assert yaml.safe_load(line) == {name: 1}
+    assert "\n" not in visible(name) and not any(c in visible(name) for c in "\r\x85\u2028")
