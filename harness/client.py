@@ -48,8 +48,9 @@ def connect(host: str | None = None, *, timeout: float = DEFAULT_API_TIMEOUT, re
     """
     try:
         import docker
-    except ImportError as exc:  # pragma: no cover - docker is a dependency
-        raise HarnessUnavailable(f"the docker SDK for Python is not installed: {exc}") from exc
+    except ImportError as exc:  # a lint-only install: the SDK comes with the harness extra
+        raise HarnessUnavailable("the docker SDK for Python is not installed; install the harness extra: "
+                                 "pip install 'compose-policy[harness]'") from exc
 
     where = describe_endpoint(host)
     try:

@@ -1,10 +1,12 @@
 """The HTML fleet report in a real headless Chromium: no risk badge wraps, even in a narrow window.
 
-Skips when no chromium is installed (Debian: apt-get install -y chromium).
+Skips when no chromium is installed (Debian: apt-get install -y chromium), except under CI=true,
+where .ci/run installs it and its absence is a failure.
 """
 
 import importlib.util
 import json
+import os
 import pathlib
 import re
 import shutil
@@ -12,7 +14,15 @@ import shutil
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.skipif(not shutil.which("chromium"), reason="no chromium (apt-get install -y chromium)")
+if not shutil.which("chromium") and os.environ.get("CI") == "true":  # CI installs it: missing there is a failure
+    pytestmark = pytest.mark.usefixtures("_chromium_required")
+else:
+    pytestmark = pytest.mark.skipif(not shutil.which("chromium"), reason="no chromium (apt-get install -y chromium)")
+
+
+@pytest.fixture
+def _chromium_required():
+    pytest.fail("CI=true but no chromium: .ci/run installs Debian's chromium for this test")
 
 HEAVY = """services:
   app:

@@ -308,3 +308,16 @@ def test_a_snapshot_without_a_spec_is_treated_as_a_rollout():
     changes = SpecChanges(None, service_spec())
     assert changes.rollout and not changes.known
     assert changes.describe() == "the snapshot holds no spec to compare with"
+
+
+def test_without_the_docker_sdk_the_harness_names_the_extra_to_install():
+    import subprocess
+    import sys
+
+    # a lint-only install has no docker SDK: block its import in a fresh interpreter
+    code = ("import sys; sys.modules['docker'] = None\n"
+            "from compose_policy.harness import HarnessUnavailable, connect\n"
+            "try:\n    connect()\nexcept HarnessUnavailable as exc:\n    print(exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "pip install 'compose-policy[harness]'" in out.stdout
