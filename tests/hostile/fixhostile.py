@@ -19,16 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Dict, Optional, Sequence
 
-HEAVY = """\
-version: "3.8"
-services:
-  app:
-    image: discourse/discourse:3.2
-    deploy:
-      update_config:
-        failure_action: rollback
-        order: start-first
-"""
+from snippets import HEAVY  # the one HEAVY snippet the tests share
 
 # CP101 (order) and CP111 (monitor) propose fixes to two different keys of one service
 HEALTHY = """\
