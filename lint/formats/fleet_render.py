@@ -44,6 +44,18 @@ def md(text) -> str:
     return "".join(_MD.get(c, c) for c in plain(text))
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def overlay_summary(w: dict, lower: bool = False) -> str:
+    """One sentence on the fleet judged with its CI overlays, the same in every format."""
+    risks = ", ".join(f"{r} {w['by_risk'][r]}" for r in SORT_ORDER if w["by_risk"][r])
+    return (f"{'w' if lower else 'W'}ith CI overlays ({_count(w['recipes_with_overlay'], 'recipe')}): {risks}; "
+            f"{_count(w['covered_findings'], 'finding')} covered, {w['hidden_findings']} hidden by weakening "
+            f"entries, {w['introduced_findings']} introduced")
+
+
 def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -97,9 +109,7 @@ def render_text(report) -> str:
             lines.append(f"  {risk:<8} {count:4d}  {_RISK_TEXT[risk]}")
     if "with_overlays" in summary:
         w = summary["with_overlays"]
-        lines.append(f"  with CI overlays ({w['recipes_with_overlay']} recipes): "
-                     + ", ".join(f"{r} {w['by_risk'][r]}" for r in SORT_ORDER if w["by_risk"][r])
-                     + f"; {w['covered_findings']} findings covered, {w['hidden_findings']} hidden by weakening entries, {w['introduced_findings']} introduced")
+        lines.append("  " + overlay_summary(w, lower=True))
     if report.min_risk:
         lines.append(f"  showing {summary['shown']} at {report.min_risk} risk or worse")
     failed = [r for r in report.recipes if r.failed_runs]
@@ -192,9 +202,7 @@ def _markdown(report, detail: int, rows) -> str:
         out.append(f"| {risk} | {summary['by_risk'][risk]} | {_RISK_TEXT[risk]} |")
     if "with_overlays" in summary:
         w = summary["with_overlays"]
-        out += ["", f"With CI overlays ({w['recipes_with_overlay']} recipes): "
-                + ", ".join(f"{r} {w['by_risk'][r]}" for r in SORT_ORDER if w["by_risk"][r])
-                + f"; {w['covered_findings']} findings covered, {w['hidden_findings']} hidden by weakening entries, {w['introduced_findings']} introduced."]
+        out += ["", overlay_summary(w) + "."]
     failed = [r for r in report.recipes if r.failed_runs]
     if failed:
         out += ["", "### Failed in CI runs", "", "| recipe | when | what |", "|---|---|---|"]
@@ -380,9 +388,7 @@ def render_html(report) -> str:
              f'<div class="cards">{cards}</div>']
     if "with_overlays" in summary:
         w = summary["with_overlays"]
-        parts.append(f"<p>With CI overlays ({w['recipes_with_overlay']} recipes): "
-                     + ", ".join(f"{r} {w['by_risk'][r]}" for r in SORT_ORDER if w["by_risk"][r])
-                     + f"; {w['covered_findings']} findings covered, {w['hidden_findings']} hidden by weakening entries, {w['introduced_findings']} introduced.</p>")
+        parts.append(f"<p>{html.escape(overlay_summary(w))}.</p>")
     parts.append(f'<div class="charts">{_charts(report)}</div>')
     if failed:
         items = "".join(f"<li><b>{e(plain(r.display))}</b>: "
