@@ -168,3 +168,18 @@ def test_lint_fix_fixes_in_place_then_reports_what_remains(tmp_path):
     assert "All clear" in unsafe.stdout and "fixed 5 findings (2 files written)" in unsafe.stderr
     assert "order: stop-first" in (recipe / "compose.yml").read_text()
     assert run("lint", recipe, "--unsafe-fixes").returncode == 2
+
+
+def test_lint_fix_fixes_the_stack_the_compose_files_make(tmp_path):
+    # with -c, lint --fix edits the stack lint reads: the base alone has nothing to fix
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    (folder / "stack.yml").write_text('version: "3.8"\nservices:\n  app:\n    image: discourse/discourse:3.2\n')
+    prod = HEAVY.replace("    image: discourse/discourse:3.2\n", "")
+    (folder / "prod.yml").write_text(prod)
+    args = ("-c", "stack.yml", "-c", "prod.yml", "--select", "CP101")
+    assert run("lint", folder, *args).returncode == 1
+    fixed = run("lint", folder, *args, "--fix", "--unsafe-fixes")
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "order: stop-first" in (folder / "prod.yml").read_text()
+    assert (folder / "stack.yml").read_text().count("\n") == 4  # untouched

@@ -13,26 +13,28 @@ from compose_policy.commands.echo import echo
 # the linter never imports the fixers by name (tests/test_architecture.py): the CLI reaches
 # them through these strings, as the group reaches its subcommands
 FIXERS = {"pyfix": "compose_policy.fixers.pyfix", "relint": "compose_policy.fixers.relint",
-          "run": "compose_policy.fixers.run"}
+          "run": "compose_policy.fixers.run", "lock": "compose_policy.fixers.lock"}
 
 
 def fix_in_place(paths, options, unsafe: bool, quiet: bool = False) -> None:
     import importlib
 
-    from compose_policy.discover import discover
+    from compose_policy.stack import stack_targets
 
-    pyfix, relint, run = (importlib.import_module(FIXERS[name]) for name in ("pyfix", "relint", "run"))
+    pyfix, relint, run, lock = (importlib.import_module(FIXERS[name]) for name in ("pyfix", "relint", "run", "lock"))
     fix_python, Linter, FixOptions, fix_target = pyfix.fix_python, relint.Linter, run.FixOptions, run.fix_target
 
     fix_options = FixOptions(lint=options, in_place=True, unsafe_fixes=unsafe)
     linter = Linter(options)
     fixed = files = 0
     for path in paths:
-        for target in discover(path, python=options.python_files):
+        # the same stacks as the lint (-c included), one fix at a time per recipe as `fix` does
+        for target in stack_targets(path, options.load, python=options.python_files):
             if target.kind == "python":
                 outcome = fix_python(target, fix_options)
             else:
-                outcome = fix_target(target, fix_options, linter)
+                with lock.recipe_lock(target.root):
+                    outcome = fix_target(target, fix_options, linter)
             if outcome is None:
                 continue
             if outcome.error:
