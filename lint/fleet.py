@@ -219,6 +219,10 @@ def _exposed(display: str, stack, findings: Sequence[Finding]) -> List[str]:
             if grade([f for f in findings if f.service == name]) == "high"]
 
 
+# what _services reads of a service: a parallel scan sends back only these (engine.lint_paths)
+SERVICE_PATHS = (("image",), ("deploy", "update_config"))
+
+
 def _services(stack, findings: Sequence[Finding]) -> List[ServicePolicy]:
     out = []
     for name, service in stack.services.items():
