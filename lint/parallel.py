@@ -16,6 +16,7 @@ import copy
 import multiprocessing
 import os
 
+from compose_policy.errors import PolicyError
 from compose_policy.model import Mapping
 
 TYPE_CHECKING = False
@@ -36,14 +37,21 @@ def ordered_map(task: Callable[[Any], Any], items: Sequence[Any], jobs: int) -> 
     """``[task(item) for item in items]`` on ``jobs`` forked processes, in the order of ``items``.
 
     An exception in a task is raised here, the first one in item order, as a serial loop would.
+    A worker that dies (killed, out of memory) ends the run with an error, never a hang.
     """
     global _WORK, _TASK
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     _WORK, _TASK = list(items), task
     # a few chunks per worker: even shares when stacks differ in size, few round trips
     chunk = max(1, len(items) // (jobs * 4))
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            return list(pool.imap(_run, range(len(items)), chunksize=chunk))
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_run, range(len(items)), chunksize=chunk))
+    except BrokenProcessPool:
+        raise PolicyError("a worker process died (out of memory?); run again with --jobs 1 to see "
+                          "which stack") from None
     finally:
         _WORK, _TASK = [], None
 

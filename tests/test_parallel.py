@@ -79,3 +79,33 @@ def test_few_stacks_stay_in_one_process():
     assert auto_jobs(1) == 1
     assert auto_jobs(39) == 1
     assert auto_jobs(1000) >= 1
+
+
+def test_results_come_in_order_and_the_first_error_in_order_is_raised():
+    from compose_policy import parallel
+
+    assert parallel.ordered_map(lambda item: item * 2, list(range(50)), 2) == [item * 2 for item in range(50)]
+
+    def task(item):
+        if item in (3, 7):
+            raise ValueError(item)
+        return item
+
+    with pytest.raises(ValueError) as raised:
+        parallel.ordered_map(task, list(range(10)), 2)
+    assert raised.value.args == (3,)
+
+
+def test_a_dying_worker_is_an_error_not_a_hang():
+    import os
+
+    from compose_policy import parallel
+    from compose_policy.errors import PolicyError
+
+    def task(item):
+        if item == 5:
+            os._exit(3)  # as the kernel's OOM killer would end it
+        return item
+
+    with pytest.raises(PolicyError, match="worker process died"):
+        parallel.ordered_map(task, list(range(10)), 2)
