@@ -336,7 +336,7 @@ class _TargetLinter:
         self.options = options
         self.resolver = ConfigResolver(options.config, options.find_config)
         self.profiles: Dict[int, Profile] = {}
-        self.detach_paths = None  # set in workers: stacks go back detached (see parallel)
+        self.detach_paths = None  # set before forking workers: their stacks go back detached
 
     def __call__(self, target):
         """(StackRun or None, files read, suppression counts) of one target."""
