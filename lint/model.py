@@ -19,10 +19,12 @@ class Position(Frozen):
     _fields = ("path", "line", "column")
 
     def __init__(self, path: str, line: int, column: int):  # line and column are 1-based
-        # one per YAML node: the plain calls of Frozen._set, without its keyword dict
-        object.__setattr__(self, "path", path)
-        object.__setattr__(self, "line", line)
-        object.__setattr__(self, "column", column)
+        # one per YAML node: stored straight into the instance dict (what Frozen._set does,
+        # without its keyword dict and three object.__setattr__ calls)
+        fields = self.__dict__
+        fields["path"] = path
+        fields["line"] = line
+        fields["column"] = column
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}"
@@ -53,7 +55,7 @@ class Scalar(Node):
 
     def __init__(self, value: Any, pos: Position, raw: Optional[str] = None,
                  unknown: bool = False, interpolated: bool = False):
-        super().__init__(pos)
+        self.pos = pos  # Node.__init__ inline: one Scalar per YAML scalar
         self.value = value
         self.raw = raw if raw is not None else value
         self.unknown = unknown
@@ -72,7 +74,7 @@ class Mapping(Node):
 
     def __init__(self, pos: Position, items: Optional[Dict[str, Node]] = None,
                  key_pos: Optional[Dict[str, Position]] = None):
-        super().__init__(pos)
+        self.pos = pos
         self.items: Dict[str, Node] = items if items is not None else {}
         self.key_pos: Dict[str, Position] = key_pos if key_pos is not None else {}
 
@@ -105,7 +107,7 @@ class Sequence(Node):
     __slots__ = ("items",)
 
     def __init__(self, pos: Position, items: Optional[List[Node]] = None):
-        super().__init__(pos)
+        self.pos = pos
         self.items: List[Node] = items if items is not None else []
 
     def plain(self) -> List[Any]:

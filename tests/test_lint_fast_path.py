@@ -122,7 +122,8 @@ def test_click_and_the_table_know_the_same_options():
 
 
 # slow to import, and needed by no plain lint (see benchmarks/RESULTS.md, "Lint speed")
-HEAVY_MODULES = ["click", "dataclasses", "inspect", "typing", "pkgutil", "json", "jsonschema", "ruamel", "libcst"]
+HEAVY_MODULES = ["click", "dataclasses", "inspect", "typing", "pkgutil", "json", "jsonschema", "ruamel", "libcst",
+                 "multiprocessing", "concurrent"]
 
 
 def test_a_plain_lint_imports_nothing_heavy(write, tmp_path):

@@ -22,6 +22,25 @@ def split_codes(values: Tuple[str, ...]) -> List[str]:
     return out
 
 
+JOBS_HELP = ("Worker processes for many stacks (default: auto, one per core when there are enough stacks "
+             "to pay for them, else 1); the output is the same as with 1.")
+
+
+def parse_jobs(value) -> "Optional[int]":  # noqa: F821
+    """--jobs: a positive number, or auto (None: the engine decides from the number of stacks)."""
+    if value is None or value == "auto":
+        return None
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        from compose_policy.errors import InputError
+
+        raise InputError(f"--jobs {value}: give a positive number or auto")
+    return jobs
+
+
 def fail(message: str) -> "NoReturn":  # noqa: F821
     from compose_policy.formats.escape import printable  # a path may hold a newline: one line still
 

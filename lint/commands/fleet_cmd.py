@@ -7,10 +7,10 @@ from contextlib import contextmanager
 
 import click
 
-from compose_policy.commands.common import fail, load_options, reports_errors, split_codes
+from compose_policy.commands.common import JOBS_HELP, fail, load_options, parse_jobs, reports_errors, split_codes
 from compose_policy.engine import LintOptions, lint_paths
 from compose_policy.errors import InputError
-from compose_policy.fleet import GRADES, at_least, build_report
+from compose_policy.fleet import GRADES, SERVICE_PATHS, at_least, build_report
 from compose_policy.formats.fleet_render import RENDERERS
 from compose_policy.stack import LoadOptions
 
@@ -60,9 +60,10 @@ def lint_options(select, ignore, config_file=None, compose_files=(), env_file=No
                        load=LoadOptions(compose_files=tuple(compose_files), env_file=env_file))
 
 
-def run_scan(roots, options, step):
+def run_scan(roots, options, step, jobs=None):
     try:
-        return lint_paths(roots, options, on_stack=lambda stack: step(stack.name))
+        return lint_paths(roots, options, on_stack=lambda stack: step(stack.name), jobs=jobs,
+                          service_paths=SERVICE_PATHS)
     except KeyError as exc:
         fail(f"unknown rule code or name: {exc.args[0]}")
 
@@ -99,10 +100,11 @@ def write_text(output, text) -> None:
               help="A progress line on stderr (default: only on a terminal).")
 @click.option("--config", "config_file", metavar="FILE",
               help="Use this configuration for every path instead of the nearest .compose-policy.yml.")
+@click.option("--jobs", "-j", metavar="N", help=JOBS_HELP)
 @load_options
 @reports_errors
 def fleet(paths, output_format, output, select, ignore, min_risk, enrolled, overlay_dir, verdicts, fail_on_risk,
-          progress, config_file, compose_files, env_file):
+          progress, config_file, jobs, compose_files, env_file):
     """Report, for every recipe under PATHS (default: abra's recipe folder), how an upgrade could fail silently."""
     from compose_policy import fleet_scan
 
@@ -110,9 +112,10 @@ def fleet(paths, output_format, output, select, ignore, min_risk, enrolled, over
         fleet_scan.check_template(overlay_dir)
     roots, missing = scan_paths(paths, enrolled)
     options = lint_options(select, ignore, config_file, compose_files, env_file)
+    jobs = parse_jobs(jobs)
     judged, audits, runs, unreadable, read = {}, None, {}, [], None
     with scan_progress(progress_wanted(progress)) as step:
-        result = run_scan(roots, options, step) if roots else lint_paths([], options)
+        result = run_scan(roots, options, step, jobs) if roots else lint_paths([], options)
         if overlay_dir:
             judged = fleet_scan.judge_overlays(result, overlay_dir, options, on_recipe=lambda n: step(f"{n} + overlay"))
             audits = fleet_scan.audit_overlays(result, judged, options)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 
-from compose_policy.commands.common import fail, reports_errors, split_codes
+from compose_policy.commands.common import JOBS_HELP, fail, parse_jobs, reports_errors, split_codes
 from compose_policy.commands.echo import echo
 from compose_policy.commands.spec import LOAD_OPTIONS, VERSION_OPTION, Argument, Option, PathCheck
 from compose_policy.engine import LintOptions, lint_paths
@@ -58,6 +58,7 @@ PARAMS = (
     Option(["--stdin-filename"], "stdin_filename", metavar="PATH",
            help="With PATH '-': the name the text read from stdin stands for (its configuration, its kind: "
                 "a .py name is a harness module; default: stdin.yml, a compose file)."),
+    Option(["--jobs", "-j"], "jobs", metavar="N", help=JOBS_HELP),
     Option(["--fix"], "fix", "flag",
            help="Apply the safe fixes in place first, then report what remains (like `fix --in-place`)."),
     Option(["--unsafe-fixes"], "unsafe_fixes", "flag", help="With --fix, also apply fixes graded unsafe."),
@@ -112,10 +113,12 @@ def read_stdin() -> str:
 
 @reports_errors
 def run_lint(paths, formats, outputs, select, ignore, fail_on, config_file, no_config, baseline, write_baseline,
-             statistics, color, exit_zero, quiet, stdin_filename, fix, unsafe_fixes, compose_files, env_file):
+             statistics, color, exit_zero, quiet, stdin_filename, jobs, fix, unsafe_fixes, compose_files,
+             env_file):
     if config_file and no_config:
         raise InputError("--config and --no-config exclude each other")
     pairs = pair_outputs(formats, outputs)
+    jobs = parse_jobs(jobs)
     options = LintOptions(
         select=split_codes(select), ignore=split_codes(ignore),
         load=LoadOptions(compose_files=tuple(compose_files), env_file=env_file),
@@ -140,7 +143,7 @@ def run_lint(paths, formats, outputs, select, ignore, fail_on, config_file, no_c
                 from compose_policy.commands.lint_fix import fix_in_place
 
                 fix_in_place(list(paths) or ["."], options, unsafe_fixes, quiet)
-            result = lint_paths(list(paths) or ["."], options)
+            result = lint_paths(list(paths) or ["."], options, jobs=jobs)
     except KeyError as exc:
         fail(f"unknown rule code or name: {exc.args[0]}")
     for empty in result.empty_paths:
