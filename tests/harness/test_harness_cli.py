@@ -57,14 +57,19 @@ def test_bad_options_are_one_line_exit_2(args, message):
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("command", ["snapshot", "converge", "hc1", "verify-upgrade"])
-def test_unreachable_daemon_is_exit_2_with_a_clear_message(command, snapshot_file):
-    args = {
+def command_args(command, snapshot_file):
+    """The least each harness subcommand needs to reach the daemon."""
+    return {
         "snapshot": ["snapshot", "--stack", "s"],
         "converge": ["converge", "--stack", "s", "--since", str(snapshot_file)],
         "hc1": ["hc1", "--stack", "s", "--expect", SHA],
         "verify-upgrade": ["verify-upgrade", "--stack", "s", "--since", str(snapshot_file), "--expect", SHA],
     }[command]
+
+
+@pytest.mark.parametrize("command", ["snapshot", "converge", "hc1", "verify-upgrade"])
+def test_unreachable_daemon_is_exit_2_with_a_clear_message(command, snapshot_file):
+    args = command_args(command, snapshot_file)
     result = run(*args, env={"DOCKER_HOST": DEAD})
     assert result.returncode == 2, result.stdout + result.stderr
     assert result.stdout == ""
@@ -132,12 +137,7 @@ def silent_daemon():
 
 @pytest.mark.parametrize("command", ["snapshot", "converge", "hc1", "verify-upgrade"])
 def test_timeout_bounds_a_daemon_that_never_answers(command, snapshot_file, silent_daemon):
-    args = {
-        "snapshot": ["snapshot", "--stack", "s"],
-        "converge": ["converge", "--stack", "s", "--since", str(snapshot_file)],
-        "hc1": ["hc1", "--stack", "s", "--expect", SHA],
-        "verify-upgrade": ["verify-upgrade", "--stack", "s", "--since", str(snapshot_file), "--expect", SHA],
-    }[command]
+    args = command_args(command, snapshot_file)
     started = time.monotonic()
     result = run(*args, "--timeout", "2", "--host", silent_daemon)
     assert time.monotonic() - started < 15
