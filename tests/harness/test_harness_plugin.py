@@ -9,6 +9,7 @@ import textwrap
 
 import pytest
 from swarmlab import service_spec, swarm_scenario
+from test_harness_swarm import CRASH_MONITOR, DIE
 
 HEAD = "2222bbbbcccc0000dddd1111eeee2222ffff3333"
 
@@ -69,10 +70,10 @@ GUARDED_UPGRADE = """
 """
 
 
-def guarded_upgrade(lab, tmp_path, new_command: str) -> subprocess.CompletedProcess:
+def guarded_upgrade(lab, tmp_path, new_command: str, monitor: str = "2s") -> subprocess.CompletedProcess:
     """Base deploy, then a separate pytest run whose test deploys the upgrade inside upgrade_guard."""
     stack = lab.new_stack("pg")
-    policy = {"failure_action": "rollback", "order": "start-first", "monitor": "2s"}
+    policy = {"failure_action": "rollback", "order": "start-first", "monitor": monitor}
     rollback = {"parallelism": 1, "monitor": "1s"}
     app = lambda cmd, v: service_spec(cmd, chaos=v, stack=stack, update=policy, rollback=rollback)
     lab.deploy_base(stack, lab.write("compose.base.yml", {"app": app("exec sleep 100000", "1111aaaa")}))
@@ -92,7 +93,7 @@ def test_upgrade_guard_passes_a_converged_upgrade(lab, tmp_path):
 @pytest.mark.swarm
 @swarm_scenario
 def test_upgrade_guard_fails_a_rolled_back_upgrade(lab, tmp_path):
-    stack, result = guarded_upgrade(lab, tmp_path, "echo v2; sleep 1; exit 3")
+    stack, result = guarded_upgrade(lab, tmp_path, DIE.format(v="v2"), monitor=CRASH_MONITOR)
     assert result.returncode == 1, result.stdout
     assert "UpgradeFailed" in result.stdout, result.stdout
     assert f"{stack}_app: rolled back" in result.stdout, result.stdout

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 from swarmlab import LocalSshd, service_spec, swarm_scenario
-from test_harness_swarm import BASE, DIE, HEAD, NEW, SERVE, harness_cli
+from test_harness_swarm import BASE, CRASH_MONITOR, DIE, HEAD, NEW, SERVE, harness_cli
 
 from compose_policy.harness.pytest_plugin import ci_requires_swarm
 
@@ -39,7 +39,7 @@ def test_upgrade_checked_through_ssh_docker_host(lab, tmp_path):
 
 def check_rollback_over_ssh(lab, tmp_path, sshd):
     stack = lab.new_stack("ssh")
-    policy = {"failure_action": "rollback", "order": "start-first", "monitor": "2s"}
+    policy = {"failure_action": "rollback", "order": "start-first", "monitor": CRASH_MONITOR}
     app = lambda cmd, v: service_spec(cmd.format(v=v), chaos=v, stack=stack, update=policy, rollback={"monitor": "1s"})
     lab.deploy_base(stack, lab.write("compose.base.yml", {"app": app(SERVE, BASE)}))
     env = dict(sshd.env(), DOCKER_HOST=sshd.url)

@@ -34,6 +34,9 @@ NEW = HEAD[:8]
 
 SERVE = "echo {v}; exec sleep 100000"  # a version that just runs
 DIE = "echo {v}; sleep 1; exit 3"  # a version that dies inside the monitor window
+# the monitor for versions that must fail: far longer than DIE's 1 s, so that swarm still sees
+# the crash inside the window when a loaded machine delays task state reports by seconds
+CRASH_MONITOR = "10s"
 # a version whose shell doubles a string until it far exceeds the memory limit
 HOG = 'echo {v}; sleep 1; x=a; i=0; while [ $$i -lt 27 ]; do x="$$x$$x"; i=$$((i+1)); done; exec sleep 100000'
 
@@ -70,7 +73,7 @@ def upgrade_stack(lab, stack, base_services, new_services, *, overlay=None):
 @swarm_scenario
 def test_rollback_start_first_is_a_failure_naming_the_task_error(lab, tmp_path):
     stack = lab.new_stack("rb")
-    policy = {"failure_action": "rollback", "order": "start-first", "monitor": "3s"}
+    policy = {"failure_action": "rollback", "order": "start-first", "monitor": CRASH_MONITOR}
     app = lambda cmd, v: service_spec(cmd.format(v=v), chaos=v, stack=stack, update=policy, rollback=FAST_ROLLBACK)
     before = upgrade_stack(lab, stack, {"app": app(SERVE, BASE)}, {"app": app(DIE, NEW)})
 
@@ -111,7 +114,7 @@ def test_rollback_start_first_is_a_failure_naming_the_task_error(lab, tmp_path):
 @swarm_scenario
 def test_rollback_after_oom_kill_reports_out_of_memory(lab, tmp_path):
     stack = lab.new_stack("oom")
-    policy = {"failure_action": "rollback", "order": "start-first", "monitor": "3s"}
+    policy = {"failure_action": "rollback", "order": "start-first", "monitor": CRASH_MONITOR}
     app = lambda cmd, v: service_spec(cmd.format(v=v), chaos=v, stack=stack, update=policy, rollback=FAST_ROLLBACK, memory="24M")
     before = upgrade_stack(lab, stack, {"app": app(SERVE, BASE)}, {"app": app(HOG, NEW)})
 
@@ -170,7 +173,7 @@ def test_stop_first_overlay_and_healthy_version_converges_and_hc1_passes(lab, tm
 @swarm_scenario
 def test_pause_fails_although_the_new_label_is_deployed(lab, tmp_path):
     stack = lab.new_stack("pz")
-    policy = {"failure_action": "pause", "order": "start-first", "monitor": "3s"}
+    policy = {"failure_action": "pause", "order": "start-first", "monitor": CRASH_MONITOR}
     app = lambda cmd, v: service_spec(cmd.format(v=v), chaos=v, stack=stack, update=policy)
     before = upgrade_stack(lab, stack, {"app": app(SERVE, BASE)}, {"app": app(DIE, NEW)})
 
@@ -317,8 +320,9 @@ def test_unsatisfiable_constraint_is_stuck(lab, tmp_path):
 def test_helper_rollback_fails_the_stack_while_app_converges(lab, tmp_path):
     stack = lab.new_stack("db")
     policy = {"failure_action": "rollback", "order": "start-first", "monitor": "2s"}
+    db_policy = dict(policy, monitor=CRASH_MONITOR)
     app = lambda v: service_spec(SERVE.format(v=v), chaos=v, stack=stack, update=policy)
-    db = lambda cmd, v: service_spec(cmd.format(v=v), update=policy, rollback=FAST_ROLLBACK)
+    db = lambda cmd, v: service_spec(cmd.format(v=v), update=db_policy, rollback=FAST_ROLLBACK)
     before = upgrade_stack(
         lab, stack, {"app": app(BASE), "db": db(SERVE, "db1")}, {"app": app(NEW), "db": db(DIE, "db2")}
     )
