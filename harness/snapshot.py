@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -195,10 +196,22 @@ class Snapshot:
         return cls.from_dict(data)
 
     def save(self, path: str | os.PathLike) -> None:
-        tmp = f"{os.fspath(path)}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(self.to_json())
-        os.replace(tmp, path)
+        """All-or-nothing: a check that reads the file later never sees half a snapshot."""
+        target = os.path.realpath(path)  # a symlinked path keeps its link
+        if os.path.exists(target) and not os.path.isfile(target):  # a FIFO or a device: a stream
+            with open(target, "w", encoding="utf-8") as fh:
+                fh.write(self.to_json())
+            return
+        handle, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp",
+                                       dir=os.path.dirname(target))
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as fh:
+                fh.write(self.to_json())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, target)
+        except BaseException:
+            os.unlink(tmp)
+            raise
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Snapshot":

@@ -14,6 +14,7 @@ replaced, the link stays.
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import stat
@@ -191,3 +192,27 @@ def write_atomic(target: str, text: str, mode: Optional[int] = None) -> None:
     except BaseException:
         staged.discard()
         raise
+
+
+def write_report(target: str, text: str) -> None:
+    """A report the user asked for with ``--output``: all-or-nothing into a file.
+
+    A target that exists and is not a regular file once links are followed (a FIFO, a
+    process substitution, /dev/stdout) is a stream the user chose: it is written in place,
+    since a rename would replace the stream's name rather than feed it.
+    """
+    try:
+        streamed = not stat.S_ISREG(os.stat(target).st_mode)
+    except OSError:
+        streamed = False  # a new file, or one write_atomic explains
+    if not streamed:
+        folder = os.path.dirname(os.path.realpath(target))
+        if not os.path.isdir(folder):  # a mistyped path is said, not created
+            raise InputError(f"{target}: {os.strerror(errno.ENOENT)}")
+        write_atomic(target, text)
+        return
+    try:
+        with open(target, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise InputError(f"{target}: {exc.strerror or exc}") from None

@@ -253,3 +253,50 @@ def test_text_marks_fixable_findings_and_counts_them(cli):
     assert lines[-1] == "[*] 2 fixable with `compose-policy fix`."
     clean = cli("lint", example, "--select", "CP112,CP203").stdout
     assert "[*]" not in clean and clean.splitlines()[-1].startswith("Found 2 findings")
+
+
+def test_a_report_replaces_its_file_whole_and_keeps_a_symlink(cli, fleet):
+    (fleet / "reports").mkdir()
+    (fleet / "reports" / "lint.json").write_text("an older, longer report " * 1000)
+    (fleet / "latest.json").symlink_to("reports/lint.json")
+    result = cli("lint", "fleet", *SELECT, "--format", "json", "-o", "latest.json")
+    assert result.exit_code == 1
+    assert (fleet / "latest.json").is_symlink()
+    assert json.loads((fleet / "reports" / "lint.json").read_text())["summary"]["findings"] == 2
+    assert sorted(p.name for p in (fleet / "reports").iterdir()) == ["lint.json"]  # no staged file left
+
+
+def test_a_report_into_a_fifo_is_streamed_to_its_reader(fleet):
+    """A FIFO (what `-o >(jq ...)` passes) is fed, not replaced by a file of its name."""
+    import os
+    import threading
+
+    fifo = fleet / "report.fifo"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
+    reader.start()
+    exe = pathlib.Path(sys.executable).with_name("compose-policy")
+    proc = subprocess.run([str(exe), "lint", "fleet", *SELECT, "--format", "json", "-o", str(fifo)],
+                          capture_output=True, text=True, timeout=60)
+    reader.join(10)
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(received[0])["summary"]["findings"] == 2
+    assert fifo.is_fifo()
+
+
+def test_a_read_only_report_is_refused_not_replaced(cli, fleet):
+    target = fleet / "out.json"
+    target.write_text("keep\n")
+    target.chmod(0o444)
+    result = cli("lint", "fleet", *SELECT, "--format", "json", "-o", "out.json")
+    assert result.exit_code == 2
+    assert "read-only" in result.output and target.read_text() == "keep\n"
+
+
+def test_fleet_report_output_is_written_whole(cli, fleet):
+    (fleet / "fleet.html").symlink_to("site.html")
+    result = cli("fleet", "fleet", "--format", "json", "-o", "fleet.html")
+    assert result.exit_code in (0, 1), result.output
+    assert (fleet / "fleet.html").is_symlink()
+    assert json.loads((fleet / "site.html").read_text())["recipes"]

@@ -7,9 +7,9 @@ from contextlib import contextmanager
 
 import click
 
+from compose_policy.atomic import write_report
 from compose_policy.commands.common import JOBS_HELP, fail, load_options, parse_jobs, reports_errors, split_codes
 from compose_policy.engine import LintOptions, lint_paths
-from compose_policy.errors import InputError
 from compose_policy.fleet import GRADES, SERVICE_PATHS, at_least, build_report
 from compose_policy.formats.fleet_render import RENDERERS
 from compose_policy.stack import LoadOptions
@@ -70,11 +70,7 @@ def run_scan(roots, options, step, jobs=None):
 
 def write_text(output, text) -> None:
     if output:
-        try:
-            with open(output, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        except OSError as exc:
-            raise InputError(f"{output}: {exc.strerror or exc}") from None
+        write_report(output, text)
     else:
         click.echo(text, nl=False)
 

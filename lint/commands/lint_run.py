@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 
+from compose_policy.atomic import write_report
 from compose_policy.commands.common import JOBS_HELP, fail, parse_jobs, reports_errors, split_codes
 from compose_policy.commands.echo import echo
 from compose_policy.commands.spec import LOAD_OPTIONS, VERSION_OPTION, Argument, Option, PathCheck
@@ -83,11 +84,7 @@ def write_output(destination: str, text: str, colour: bool) -> None:
     if destination == STDOUT:
         echo(text, nl=False, color=colour)
         return
-    try:
-        with open(destination, "w", encoding="utf-8") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise InputError(f"{destination}: {exc.strerror or exc}") from None
+    write_report(destination, text)
 
 
 def colour_wanted(color, stream) -> bool:

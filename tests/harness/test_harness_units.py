@@ -195,6 +195,18 @@ def test_snapshot_round_trips_through_json(tmp_path):
     assert json.loads(path.read_text())["format"] == "compose-policy/harness-snapshot@1"
 
 
+
+def test_snapshot_save_replaces_the_file_whole_through_a_symlink(tmp_path):
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "pre.json").write_text("{" * 10_000)  # an older, longer file
+    (tmp_path / "pre.json").symlink_to("runs/pre.json")
+    snap = snapshot_with("1111aaaa")
+    snap.save(tmp_path / "pre.json")
+    assert (tmp_path / "pre.json").is_symlink()
+    assert Snapshot.load(tmp_path / "runs" / "pre.json") == snap
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == ["pre.json"]  # no staged file left
+
+
 @pytest.mark.parametrize("text", ["", "{", "[]", '{"format": "other"}', '{"format": "compose-policy/harness-snapshot@1"}'])
 def test_bad_snapshots_are_could_not_check(tmp_path, text):
     path = tmp_path / "pre.json"
