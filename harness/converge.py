@@ -667,38 +667,17 @@ class StackWatch:
                 tracker.verdict = tracker.conclude(NOT_DEPLOYED, reason, tracker.last_service, self.started)
 
 
-def check_upgrade(
-    client: Any,
-    stack: str,
-    before: Snapshot,
-    timeout: float = DEFAULT_TIMEOUT,
-    *,
-    poll_interval: float = DEFAULT_POLL_INTERVAL,
-    min_stability: float = DEFAULT_MIN_STABILITY,
-    fail_fast: bool = True,
-    events: bool = True,
-    on_progress: Callable[[dict], None] | None = None,
-) -> Verdict:
+def check_upgrade(client: Any, stack: str, before: Snapshot, timeout: float = DEFAULT_TIMEOUT, **settings: Any) -> Verdict:
     """Wait for a verdict on every service of ``stack``; return it (passed or not).
 
-    Call it after the deploy returned. ``min_stability`` is the shortest stability
-    window (monitor and healthcheck can make it longer); ``fail_fast`` stops at the
-    first failing service (the others are reported undecided); ``events=False``
-    polls only. Raises HarnessUnavailable when the swarm cannot be read or the
-    stack is gone.
+    Call it after the deploy returned. ``settings`` are StackWatch's:
+    ``min_stability`` is the shortest stability window (monitor and healthcheck
+    can make it longer); ``fail_fast`` stops at the first failing service (the
+    others are reported undecided); ``events=False`` polls only;
+    ``poll_interval`` and ``on_progress`` as there. Raises HarnessUnavailable
+    when the swarm cannot be read or the stack is gone.
     """
-    watch = StackWatch(
-        client,
-        stack,
-        before,
-        timeout,
-        poll_interval=poll_interval,
-        min_stability=min_stability,
-        fail_fast=fail_fast,
-        events=events,
-        on_progress=on_progress,
-    )
-    return watch.run()
+    return StackWatch(client, stack, before, timeout, **settings).run()
 
 
 def assert_upgrade_converged(client: Any, stack: str, before: Snapshot, timeout: float = DEFAULT_TIMEOUT, **kwargs: Any) -> Verdict:

@@ -143,22 +143,14 @@ def check_deployed_commit(
     )
 
 
-def assert_deployed_commit(
-    client: Any,
-    stack: str,
-    expected: str,
-    service: str = "app",
-    *,
-    allow_dirty: bool = False,
-    before: Snapshot | None = None,
-) -> CommitCheck:
+def assert_deployed_commit(client: Any, stack: str, expected: str, service: str = "app", **options: Any) -> CommitCheck:
     """HC1: raise UpgradeFailed unless the live stamp names ``expected``.
 
     ``expected`` is a full or short SHA; ``+U`` (dirty tree) passes only with
-    ``allow_dirty``. With ``before`` (the phase-0 snapshot) a mismatch says
+    ``allow_dirty=True``. With ``before=`` (the phase-0 snapshot) a mismatch says
     whether the value is the pre-upgrade one, the signature of a rollback.
     """
-    check = check_deployed_commit(client, stack, expected, service, allow_dirty=allow_dirty, before=before)
+    check = check_deployed_commit(client, stack, expected, service, **options)
     if not check.passed:
         raise UpgradeFailed(Verdict(stack=stack, commit=check))
     return check
