@@ -124,6 +124,14 @@ def memory_evidence(service, options, heavy_images) -> MemoryVerdict:
     return verdict
 
 
+# the options of the rules that judge memory_evidence (CP101, CP105), with their defaults
+MEMORY_HEAVY_OPTIONS = {"heavy-memory": "1G", "heavy-start-period": "2m"}
+MEMORY_HEAVY_OPTION_HELP = {
+    "heavy-memory": "A memory limit or reservation at or above this marks the service memory-heavy.",
+    "heavy-start-period": "A `healthcheck.start_period` at or above this marks a heavy boot.",
+}
+
+
 def heavy_images(ctx) -> dict:
     images = dict(shipped_list("heavy_images.yml"))
     images.update(ctx.data.get("heavy-images") or {})
