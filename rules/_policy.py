@@ -56,6 +56,16 @@ def failure_action(service, section: str = "update_config") -> Setting:
     return setting(service, section, "failure_action", "pause")
 
 
+def written_failure_action(service, *actions: str, section: str = "update_config") -> Optional[Setting]:
+    """The failure_action the file writes, when it is one of ``actions``; None when it is
+    unset (a rule about what the owner chose does not judge swarm's default), unknown or
+    another action."""
+    action = failure_action(service, section)
+    if action.explicit and action.usable and action.value in actions:
+        return action
+    return None
+
+
 def is_start_first(service, section: str = "update_config") -> bool:
     s = order(service, section)
     return s.explicit and not s.unknown and s.value == "start-first"

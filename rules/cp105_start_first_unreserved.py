@@ -1,7 +1,7 @@
 from compose_policy.model import Severity
 from compose_policy.rule import Rule
-from compose_policy.rules._policy import (MEMORY_HEAVY_OPTION_HELP, MEMORY_HEAVY_OPTIONS, failure_action, heavy_images,
-                                          is_start_first, memory_evidence, order)
+from compose_policy.rules._policy import (MEMORY_HEAVY_OPTION_HELP, MEMORY_HEAVY_OPTIONS, heavy_images, is_start_first,
+                                          memory_evidence, order, written_failure_action)
 
 
 class StartFirstUnreserved(Rule):
@@ -56,8 +56,7 @@ class StartFirstUnreserved(Rule):
     def check_service(self, service, ctx):
         if not is_start_first(service):
             return
-        action = failure_action(service)
-        if not action.explicit or action.unknown or action.value != "rollback":
+        if written_failure_action(service, "rollback") is None:
             return
         if service.get("deploy", "resources", "reservations", "memory") is not None:
             return
