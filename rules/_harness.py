@@ -182,15 +182,22 @@ def ancestors(node: cst.CSTNode, parents: Dict) -> Iterator[cst.CSTNode]:
         yield node
 
 
-def functions(module: cst.Module) -> List[cst.FunctionDef]:
-    found: List[cst.FunctionDef] = []
+def nodes_of_type(node: cst.CSTNode, kind: type) -> list:
+    """Every node of type ``kind`` under ``node``, nested functions included, in source order."""
+    found: list = []
 
     class Collect(cst.CSTVisitor):
-        def visit_FunctionDef(self, n):
-            found.append(n)
+        def on_visit(self, n):
+            if isinstance(n, kind):
+                found.append(n)
+            return True
 
-    module.visit(Collect())
+    node.visit(Collect())
     return found
+
+
+def functions(module: cst.Module) -> List[cst.FunctionDef]:
+    return nodes_of_type(module, cst.FunctionDef)
 
 
 def code(module: cst.Module, node: cst.CSTNode) -> str:
@@ -266,14 +273,7 @@ def body_of(node) -> Tuple:
 
 def all_calls(node: cst.CSTNode) -> List[cst.Call]:
     """Every call under ``node``, nested functions included, in source order."""
-    found: List[cst.Call] = []
-
-    class Collect(cst.CSTVisitor):
-        def visit_Call(self, n):
-            found.append(n)
-
-    node.visit(Collect())
-    return found
+    return nodes_of_type(node, cst.Call)
 
 
 def bound_names(module: cst.Module) -> set:

@@ -56,6 +56,16 @@ def failure_action(service, section: str = "update_config") -> Setting:
     return setting(service, section, "failure_action", "pause")
 
 
+def written_failure_action(service, *actions: str, section: str = "update_config") -> Optional[Setting]:
+    """The failure_action the file writes, when it is one of ``actions``; None when it is
+    unset (a rule about what the owner chose does not judge swarm's default), unknown or
+    another action."""
+    action = failure_action(service, section)
+    if action.explicit and action.usable and action.value in actions:
+        return action
+    return None
+
+
 def is_start_first(service, section: str = "update_config") -> bool:
     s = order(service, section)
     return s.explicit and not s.unknown and s.value == "start-first"
@@ -122,6 +132,14 @@ def memory_evidence(service, options, heavy_images) -> MemoryVerdict:
                 verdict.evidence.append(Evidence(
                     f"healthcheck.start_period {start.value} >= {options.get('heavy-start-period', '2m')} marks a heavy boot", start))
     return verdict
+
+
+# the options of the rules that judge memory_evidence (CP101, CP105), with their defaults
+MEMORY_HEAVY_OPTIONS = {"heavy-memory": "1G", "heavy-start-period": "2m"}
+MEMORY_HEAVY_OPTION_HELP = {
+    "heavy-memory": "A memory limit or reservation at or above this marks the service memory-heavy.",
+    "heavy-start-period": "A `healthcheck.start_period` at or above this marks a heavy boot.",
+}
 
 
 def heavy_images(ctx) -> dict:

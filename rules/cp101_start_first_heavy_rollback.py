@@ -1,6 +1,7 @@
 from compose_policy.model import Applicability, Severity
 from compose_policy.rule import Rule
-from compose_policy.rules._policy import failure_action, heavy_images, is_start_first, memory_evidence, order, stop_first_fix
+from compose_policy.rules._policy import (MEMORY_HEAVY_OPTION_HELP, MEMORY_HEAVY_OPTIONS, failure_action, heavy_images,
+                                          is_start_first, memory_evidence, order, stop_first_fix)
 
 
 class StartFirstHeavyRollback(Rule):
@@ -65,11 +66,8 @@ class StartFirstHeavyRollback(Rule):
     name = "start-first-heavy-rollback"
     severity = Severity.ERROR
     fix_applicability = Applicability.UNSAFE
-    options = {"heavy-memory": "1G", "heavy-start-period": "2m"}
-    option_help = {
-        "heavy-memory": "A memory limit or reservation at or above this marks the service memory-heavy.",
-        "heavy-start-period": "A `healthcheck.start_period` at or above this marks a heavy boot.",
-    }
+    options = MEMORY_HEAVY_OPTIONS
+    option_help = MEMORY_HEAVY_OPTION_HELP
 
     def check_service(self, service, ctx):
         if not is_start_first(service):

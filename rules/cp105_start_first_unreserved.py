@@ -1,6 +1,7 @@
 from compose_policy.model import Severity
 from compose_policy.rule import Rule
-from compose_policy.rules._policy import failure_action, heavy_images, is_start_first, memory_evidence, order
+from compose_policy.rules._policy import (MEMORY_HEAVY_OPTION_HELP, MEMORY_HEAVY_OPTIONS, heavy_images, is_start_first,
+                                          memory_evidence, order, written_failure_action)
 
 
 class StartFirstUnreserved(Rule):
@@ -49,17 +50,13 @@ class StartFirstUnreserved(Rule):
     code = "CP105"
     name = "start-first-unreserved"
     severity = Severity.INFO
-    options = {"heavy-memory": "1G", "heavy-start-period": "2m"}
-    option_help = {
-        "heavy-memory": "A memory limit or reservation at or above this marks the service memory-heavy.",
-        "heavy-start-period": "A `healthcheck.start_period` at or above this marks a heavy boot.",
-    }
+    options = MEMORY_HEAVY_OPTIONS
+    option_help = MEMORY_HEAVY_OPTION_HELP
 
     def check_service(self, service, ctx):
         if not is_start_first(service):
             return
-        action = failure_action(service)
-        if not action.explicit or action.unknown or action.value != "rollback":
+        if written_failure_action(service, "rollback") is None:
             return
         if service.get("deploy", "resources", "reservations", "memory") is not None:
             return

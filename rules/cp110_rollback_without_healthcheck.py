@@ -1,6 +1,6 @@
 from compose_policy.model import Severity
 from compose_policy.rule import Rule
-from compose_policy.rules._policy import failure_action, healthcheck, monitor, seconds_text
+from compose_policy.rules._policy import healthcheck, monitor, seconds_text, written_failure_action
 
 
 class RollbackWithoutHealthcheck(Rule):
@@ -59,8 +59,8 @@ class RollbackWithoutHealthcheck(Rule):
     severity = Severity.WARNING
 
     def check_service(self, service, ctx):
-        action = failure_action(service)
-        if not action.explicit or action.unknown or action.value not in ("rollback", "pause"):
+        action = written_failure_action(service, "rollback", "pause")
+        if action is None:
             return
         health = healthcheck(service)
         if health.declared:

@@ -2,7 +2,8 @@ import math
 
 from compose_policy.model import Applicability, Fix, Severity
 from compose_policy.rule import Rule
-from compose_policy.rules._policy import absence_position, failure_action, healthcheck, monitor, seconds_text
+from compose_policy.rules._policy import (absence_position, healthcheck, monitor, seconds_text,
+                                          written_failure_action)
 from compose_policy.units import MAX_DURATION, format_duration
 
 
@@ -65,8 +66,8 @@ class MonitorShorterThanHealthVerdict(Rule):
     fix_applicability = Applicability.UNSAFE
 
     def check_service(self, service, ctx):
-        action = failure_action(service)
-        if not action.explicit or action.unknown or action.value not in ("rollback", "pause"):
+        action = written_failure_action(service, "rollback", "pause")
+        if action is None:
             return
         health = healthcheck(service)
         if not health.declared or not health.readable:

@@ -1,6 +1,6 @@
 from compose_policy.model import Mapping, Severity
 from compose_policy.rule import Rule
-from compose_policy.rules._policy import failure_action, order
+from compose_policy.rules._policy import order, written_failure_action
 
 
 class RollbackConfigMissing(Rule):
@@ -51,8 +51,8 @@ class RollbackConfigMissing(Rule):
     severity = Severity.INFO
 
     def check_service(self, service, ctx):
-        action = failure_action(service)
-        if not action.explicit or action.unknown or action.value != "rollback":
+        action = written_failure_action(service, "rollback")
+        if action is None:
             return
         rollback = service.get("deploy", "rollback_config")
         if isinstance(rollback, Mapping) and rollback.items:

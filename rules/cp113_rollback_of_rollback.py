@@ -1,6 +1,6 @@
 from compose_policy.model import Severity
 from compose_policy.rule import Rule
-from compose_policy.rules._policy import failure_action
+from compose_policy.rules._policy import written_failure_action
 
 
 class RollbackOfRollback(Rule):
@@ -43,8 +43,8 @@ class RollbackOfRollback(Rule):
     severity = Severity.ERROR
 
     def check_service(self, service, ctx):
-        action = failure_action(service, "rollback_config")
-        if not action.explicit or action.unknown or action.value != "rollback":
+        action = written_failure_action(service, "rollback", section="rollback_config")
+        if action is None:
             return
         yield self.finding(action.node, "rollback_config.failure_action: rollback cannot happen", service, detail=(
             "swarm never rolls back a rollback and pauses it instead (rollback_paused), leaving old and "

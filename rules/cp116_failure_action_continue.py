@@ -1,6 +1,6 @@
 from compose_policy.model import Severity
 from compose_policy.rule import Rule
-from compose_policy.rules._policy import failure_action
+from compose_policy.rules._policy import written_failure_action
 
 
 class FailureActionContinue(Rule):
@@ -44,8 +44,8 @@ class FailureActionContinue(Rule):
     severity = Severity.WARNING
 
     def check_service(self, service, ctx):
-        action = failure_action(service)
-        if not action.explicit or not action.usable or action.value != "continue":
+        action = written_failure_action(service, "continue")
+        if action is None:
             return
         yield self.finding(action.node, "failure_action: continue: failed tasks never stop the update", service,
                            detail=("swarm never watches for failed tasks during the update, so a broken "

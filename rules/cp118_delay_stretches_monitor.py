@@ -1,6 +1,6 @@
 from compose_policy.model import Severity
 from compose_policy.rule import Rule
-from compose_policy.rules._policy import delay, failure_action, monitor, seconds_text
+from compose_policy.rules._policy import delay, monitor, seconds_text, written_failure_action
 
 
 class DelayStretchesMonitor(Rule):
@@ -48,8 +48,7 @@ class DelayStretchesMonitor(Rule):
     severity = Severity.INFO
 
     def check_service(self, service, ctx):
-        action = failure_action(service)
-        if not action.explicit or not action.usable or action.value not in ("rollback", "pause"):
+        if written_failure_action(service, "rollback", "pause") is None:
             return
         wait = delay(service)
         window = monitor(service)

@@ -1,10 +1,8 @@
 from compose_policy.model import Applicability, Fix, Severity
 from compose_policy.pyrule import PythonRule
+from compose_policy.rules._redeploy_options import REDEPLOY_OPTION_HELP, REDEPLOY_OPTIONS
 
-# the names every harness-code rule shares, with their defaults (see the Options section)
-REDEPLOY = ["chaos_redeploy"]
-DEPLOY = ["deploy_app"]
-UPGRADE_KEYWORDS = ["upgrade", "chaos"]
+# the names this rule and CP502 look for, with their defaults (see the Options section)
 GUARDS = ["assert_upgrade_converged", "compose_policy.harness.verify_upgrade"]
 # context managers that check convergence (and HC1) when their block ends: the pytest plugin's
 GUARD_CONTEXTS = ["upgrade_guard", "compose_policy.harness.pytest_plugin.UpgradeGuard"]
@@ -75,19 +73,14 @@ class UpgradeWithoutConvergenceGuard(PythonRule):
     severity = Severity.ERROR
     fix_applicability = Applicability.UNSAFE
     options = {
-        "redeploy-functions": REDEPLOY,
-        "deploy-functions": DEPLOY,
-        "upgrade-keywords": UPGRADE_KEYWORDS,
+        **REDEPLOY_OPTIONS,
         "guard-functions": GUARDS,
         "guard-contexts": GUARD_CONTEXTS,
         "commit-checks": COMMIT_CHECKS,
         "guard-call": GUARD_CALL,
     }
     option_help = {
-        "redeploy-functions": "Functions whose every call redeploys the stack for an upgrade.",
-        "deploy-functions": "Functions that deploy; a call is an upgrade redeploy when it passes one of "
-                            "`upgrade-keywords` with a value other than `False` or `None`.",
-        "upgrade-keywords": "Keyword arguments that make a `deploy-functions` call an upgrade.",
+        **REDEPLOY_OPTION_HELP,
         "guard-functions": "The convergence guards: a call to one of them on the path clears the redeploy.",
         "guard-contexts": "Context managers that check convergence when their `with` block ends: a redeploy "
                           "inside the block is guarded from there on.",

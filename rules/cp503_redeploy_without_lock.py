@@ -1,6 +1,6 @@
 from compose_policy.model import Severity
 from compose_policy.pyrule import PythonRule
-from compose_policy.rules.cp501_upgrade_without_convergence_guard import DEPLOY, REDEPLOY, UPGRADE_KEYWORDS
+from compose_policy.rules._redeploy_options import REDEPLOY_OPTION_HELP, REDEPLOY_OPTIONS
 
 LOCKS = ["stack_lock", "deploy_lock", "app_lock", "lock", "FileLock", "SoftFileLock"]
 
@@ -51,16 +51,9 @@ class RedeployWithoutLock(PythonRule):
     code = "CP503"
     name = "redeploy-without-lock"
     severity = Severity.WARNING
-    options = {
-        "redeploy-functions": REDEPLOY,
-        "deploy-functions": DEPLOY,
-        "upgrade-keywords": UPGRADE_KEYWORDS,
-        "lock-names": LOCKS,
-    }
+    options = {**REDEPLOY_OPTIONS, "lock-names": LOCKS}
     option_help = {
-        "redeploy-functions": "Functions whose every call redeploys the stack for an upgrade.",
-        "deploy-functions": "Functions that deploy; a call is an upgrade when it passes one of `upgrade-keywords`.",
-        "upgrade-keywords": "Keyword arguments that make a `deploy-functions` call an upgrade.",
+        **REDEPLOY_OPTION_HELP,
         "lock-names": "Context managers that lock the stack (matched by the last part of their dotted name).",
     }
 
