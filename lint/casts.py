@@ -41,13 +41,12 @@ SERVICE_CASTS: Dict[Tuple[str, ...], Callable[[str], Any]] = {
     ("volumes", "[]", "volume", "nocopy"): to_bool,
 }
 
+# the top-level sections' fields docker casts, all booleans
+_SECTION_FLAGS = {"networks": ("external", "internal", "attachable"), "volumes": ("external",),
+                  "secrets": ("external",), "configs": ("external",)}
+
 # in one file, by path: every service's fields, and the flags of the top-level sections
 FILE_CASTS: Dict[Tuple[str, ...], Callable[[str], Any]] = {
     **{SERVICE_PATH + path: cast for path, cast in SERVICE_CASTS.items()},
-    ("networks", "*", "external"): to_bool,
-    ("networks", "*", "internal"): to_bool,
-    ("networks", "*", "attachable"): to_bool,
-    ("volumes", "*", "external"): to_bool,
-    ("secrets", "*", "external"): to_bool,
-    ("configs", "*", "external"): to_bool,
+    **{(section, "*", flag): to_bool for section, flags in _SECTION_FLAGS.items() for flag in flags},
 }
