@@ -10,6 +10,7 @@ the user wrote.
 
 from __future__ import annotations
 
+from compose_policy.casts import SERVICE_CASTS
 from compose_policy.goconv import go_string, shell_words, to_bool, to_float, to_int
 from compose_policy.interpolate import has_unresolved
 from compose_policy.model import Mapping, Node, Scalar, Sequence
@@ -18,39 +19,13 @@ from compose_policy.yamlload import Problem
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
-    from typing import Any, Callable, Dict, List, Optional, Tuple
+    from typing import Any, Dict, List, Optional, Tuple
     from typing import Mapping as TypingMapping
 
 _PROTOCOLS = {"tcp", "udp", "sctp"}
 
-
-# docker/cli cli/compose/loader/interpolate.go: fields whose interpolated text is cast;
-# "[]" is any list item, "*" any key
-CASTS: Dict[Tuple[str, ...], Callable[[str], Any]] = {
-    ("configs", "[]", "mode"): to_int,
-    ("secrets", "[]", "mode"): to_int,
-    ("healthcheck", "retries"): to_int,
-    ("healthcheck", "disable"): to_bool,
-    ("deploy", "replicas"): to_int,
-    ("deploy", "update_config", "parallelism"): to_int,
-    ("deploy", "update_config", "max_failure_ratio"): to_float,
-    ("deploy", "rollback_config", "parallelism"): to_int,
-    ("deploy", "rollback_config", "max_failure_ratio"): to_float,
-    ("deploy", "restart_policy", "max_attempts"): to_int,
-    ("deploy", "placement", "max_replicas_per_node"): to_int,
-    ("ports", "[]", "target"): to_int,
-    ("ports", "[]", "published"): to_int,
-    ("ulimits", "*"): to_int,
-    ("ulimits", "*", "hard"): to_int,
-    ("ulimits", "*", "soft"): to_int,
-    ("privileged",): to_bool,
-    ("read_only",): to_bool,
-    ("stdin_open",): to_bool,
-    ("tty",): to_bool,
-    ("volumes", "[]", "read_only"): to_bool,
-    ("volumes", "[]", "volume", "nocopy"): to_bool,
-}
-_CAST_ROOTS = {path[0] for path in CASTS}
+# the sections that hold a field docker casts: only these are walked
+_CAST_ROOTS = {path[0] for path in SERVICE_CASTS}
 _JUDGED_BY_RULES = {("deploy", "update_config"), ("deploy", "rollback_config"), ("healthcheck", "retries")}
 _KINDS = {to_int: "an integer", to_float: "a number", to_bool: "a boolean"}
 
@@ -66,9 +41,9 @@ def _cast_node(node: Node, path: Tuple[str, ...], problems: List[Problem]) -> No
     if not (isinstance(node, Scalar) and node.interpolated and not node.unknown
             and isinstance(node.value, str)):
         return node
-    cast = CASTS.get(path)
+    cast = SERVICE_CASTS.get(path)
     if cast is None and len(path) > 1:
-        cast = CASTS.get(path[:1] + ("*",) + path[2:])  # ulimits.<name>
+        cast = SERVICE_CASTS.get(path[:1] + ("*",) + path[2:])  # ulimits.<name>
     if cast is None:
         return node
     try:

@@ -31,7 +31,9 @@ _MAPPINGS = (
 )
 
 
-# the keys docker's compose schema (3.x, newest) allows; update/rollback keys are CP119's
+# the keys docker's compose schema (3.x, newest) allows; update/rollback keys are CP119's.
+# validate reports unknown keys from compose_schema for a file it checks; it does not check
+# a file with a duplicate key (CP000), which is still merged: this table reports those
 _KNOWN_KEYS = {
     ("deploy",): {"mode", "endpoint_mode", "replicas", "labels", "rollback_config", "update_config",
                   "resources", "restart_policy", "placement"},

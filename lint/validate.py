@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from compose_policy.compose_schema import (DEFAULT_VERSION, EXTENSIONS_SINCE, EXTRA_SINCE, KIND_SINCE, ROOT, SINCE,
                                            SUPPORTED_VERSIONS, UNIQUE_BEFORE, Spec)
-from compose_policy.goconv import go_string, to_bool, to_float, to_int
+from compose_policy.casts import FILE_CASTS
+from compose_policy.goconv import go_string, to_bool
 from compose_policy.model import Mapping, Node, Position, Scalar, Sequence
 from compose_policy.units import parse_duration
 from compose_policy.yamlload import Document, Problem
@@ -22,37 +23,6 @@ if TYPE_CHECKING:  # names for annotations only: importing typing slows every li
 
 REFUSED = "docker stack deploy refuses the file"
 _MAX_NS = (1 << 63) - 1
-# docker/cli's interpolation casts, by path ("*" any key, "[]" any item)
-_CASTS = {
-    ("services", "*", "configs", "[]", "mode"): to_int,
-    ("services", "*", "secrets", "[]", "mode"): to_int,
-    ("services", "*", "healthcheck", "retries"): to_int,
-    ("services", "*", "healthcheck", "disable"): to_bool,
-    ("services", "*", "deploy", "replicas"): to_int,
-    ("services", "*", "deploy", "update_config", "parallelism"): to_int,
-    ("services", "*", "deploy", "update_config", "max_failure_ratio"): to_float,
-    ("services", "*", "deploy", "rollback_config", "parallelism"): to_int,
-    ("services", "*", "deploy", "rollback_config", "max_failure_ratio"): to_float,
-    ("services", "*", "deploy", "restart_policy", "max_attempts"): to_int,
-    ("services", "*", "deploy", "placement", "max_replicas_per_node"): to_int,
-    ("services", "*", "ports", "[]", "target"): to_int,
-    ("services", "*", "ports", "[]", "published"): to_int,
-    ("services", "*", "ulimits", "*"): to_int,
-    ("services", "*", "ulimits", "*", "hard"): to_int,
-    ("services", "*", "ulimits", "*", "soft"): to_int,
-    ("services", "*", "privileged"): to_bool,
-    ("services", "*", "read_only"): to_bool,
-    ("services", "*", "stdin_open"): to_bool,
-    ("services", "*", "tty"): to_bool,
-    ("services", "*", "volumes", "[]", "read_only"): to_bool,
-    ("services", "*", "volumes", "[]", "volume", "nocopy"): to_bool,
-    ("networks", "*", "external"): to_bool,
-    ("networks", "*", "internal"): to_bool,
-    ("networks", "*", "attachable"): to_bool,
-    ("volumes", "*", "external"): to_bool,
-    ("secrets", "*", "external"): to_bool,
-    ("configs", "*", "external"): to_bool,
-}
 # decoded into unsigned integers after validation: a negative one is refused
 _UNSIGNED = {
     ("services", "*", "deploy", "replicas"), ("services", "*", "deploy", "update_config", "parallelism"),
@@ -199,7 +169,7 @@ class _Validator:
             self._scalar(node, spec, path, pattern)
 
     def _cast(self, node: Scalar, path, pattern) -> Optional[Scalar]:
-        cast = _CASTS.get(pattern)
+        cast = FILE_CASTS.get(pattern)
         if cast is None:
             return node
         try:

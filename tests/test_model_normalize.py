@@ -193,6 +193,16 @@ def test_shape_problems_reach_the_linter_as_cp001(cli, write):
     assert "update_config" in finding["message"]
 
 
+def test_unknown_deploy_keys_are_reported_in_a_file_with_a_duplicate_key(cli, write):
+    # the schema check skips a file with a duplicate key (CP000), which is still merged:
+    # the long forms' own table of deploy keys is what reports the unknown one there
+    path = write("r/compose.yml", 'version: "3.8"\nservices:\n  app:\n    image: nginx\n    image: nginx\n'
+                                  '    deploy:\n      update-config:\n        order: start-first\n')
+    result = cli("lint", path.parent, "--format", "json", "--select", "CP000,CP001")
+    found = [(f["rule"], f["line"]) for f in json.loads(result.output)["findings"]]
+    assert found == [("CP000", 5), ("CP001", 7)]
+
+
 @pytest.mark.parametrize("text, words", [
     ('sh -c "echo \\x and \\"q\\""', ["sh", "-c", 'echo x and "q"']),  # any escape in double quotes
     ("a#b #comment to the end", ["a#b"]),  # "#" starts a comment only at a word's start
