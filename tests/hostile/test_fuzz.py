@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT_DIR
+from boundedcli import ROOT_DIR
 
 DRIVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuzz_driver.py")
 CORPUS = os.environ.get("COMPOSE_POLICY_CORPUS", os.path.join(ROOT_DIR, "..", "shared", "corpus"))

@@ -13,7 +13,7 @@ import tracemalloc
 import pytest
 
 from compose_policy.engine import LintOptions, lint_paths
-from conftest import assert_clean
+from boundedcli import assert_clean
 
 SERVICE = "services:\n  app:\n    image: nginx:1.25\n"
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import assert_clean
+from boundedcli import assert_clean
 
 SERVICE = "services:\n  app:\n    image: nginx:1.25\n"
 BROKEN = "services:\n  app:\n    image: [nginx\n"

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import assert_clean
+from boundedcli import assert_clean
 
 SERVICE = "services:\n  app:\n    image: nginx:1.25\n"
 HEAVY = ("services:\n  app:\n    image: discourse/discourse:3.2\n    deploy:\n      update_config:\n"

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import assert_clean
+from boundedcli import assert_clean
 
 FORGED = "x\\nfake.yml:1:1: CP000 [error] forged\\r\\e[31m\\u202e\\x01\\x7f"
 CRAFTED = (f'services:\n  "{FORGED}":\n    image: discourse/discourse:3.2\n    deploy:\n'
