@@ -251,6 +251,14 @@ def has_header(text: str) -> bool:
     return False
 
 
+def _first_input_problem(result) -> str:
+    """The first CP000/CP001 finding of the recipe with its overlay, which the audit alone shows."""
+    for finding in result.findings:
+        if finding.rule in ("CP000", "CP001"):
+            return f"{finding.pos}: {finding.rule} {finding.message}"
+    return "see its CP000/CP001 findings"
+
+
 def _key(finding) -> Tuple[str, Optional[str]]:
     return (finding.rule, finding.service)
 
@@ -270,7 +278,7 @@ def audit_overlay(base_stack, base_findings, overlay: str, with_result, relint) 
     text = with_stack.texts.get(document.path, "") if document is not None else ""
     audit = OverlayAudit(recipe=base_stack.name, overlay=overlay, header=has_header(text), entries=[])
     if document is None or document.root is None or not with_stack.valid:
-        audit.problems.append("the recipe with this overlay is not valid compose: see its CP000/CP001 findings")
+        audit.problems.append("the recipe with this overlay is not valid compose: " + _first_input_problem(with_result))
         return audit
     audit.entries = overlay_entries(document.root)
     removed = {_key(f) for f in base_findings} - {_key(f) for f in with_result.findings}

@@ -181,3 +181,14 @@ def test_a_huge_overlay_is_audited_in_bounded_time(cli, write, tmp_path):
     assert entries[0]["class"] == "justified"  # order: stop-first removes CP105
     reasons = [e["reason"] for e in entries[1:]]
     assert len(reasons) == 400 and sum("not checked" in r for r in reasons) >= 400 - 63
+
+
+def test_an_overlay_that_breaks_the_recipe_says_how(cli, write, tmp_path):
+    """The audit names docker's objection; it has no CP000/CP001 findings of its own to point to."""
+    write("r/app/compose.yml", BASE_SHELL_TEST.replace('version: "3.8"\n', ""))
+    write("ci/app/compose.ccci.yml", '# CI\nversion: "3.8"\nservices:\n  db:\n    deploy:\n      replicas: 1\n')
+    code, data = audit_json(cli, tmp_path / "r", "--overlay-dir", tmp_path / "ci" / "{recipe}")
+    [problem] = data["overlays"][0]["problems"]
+    assert code == 1
+    assert problem.startswith("the recipe with this overlay is not valid compose: ")
+    assert "compose.ccci.yml:2:10: CP001 compose version 3.8 differs from the first file's 3.13" in problem
