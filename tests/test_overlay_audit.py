@@ -192,3 +192,13 @@ def test_an_overlay_that_breaks_the_recipe_says_how(cli, write, tmp_path):
     assert code == 1
     assert problem.startswith("the recipe with this overlay is not valid compose: ")
     assert "compose.ccci.yml:2:10: CP001 compose version 3.8 differs from the first file's 3.13" in problem
+
+
+def test_markdown_shows_a_recipe_its_overlay_breaks(cli, write, tmp_path):
+    """Text and HTML show the recipe and the audit problem; the pull-request comment must too."""
+    write("r/app/compose.yml", BASE_SHELL_TEST.replace('version: "3.8"\n', ""))
+    write("ci/app/compose.ccci.yml", '# CI\nversion: "3.8"\nservices:\n  db:\n    deploy:\n      replicas: 1\n')
+    page = cli("fleet", tmp_path / "r", "--overlay-dir", tmp_path / "ci" / "{recipe}", "--format", "markdown").output
+    rows = [line for line in page.splitlines() if line.startswith("| app |")]
+    assert any("invalid with overlay" in row for row in rows), page
+    assert any("| problem |" in row and "compose version 3.8 differs" in row for row in rows), page

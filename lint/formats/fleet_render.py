@@ -210,7 +210,8 @@ def _markdown(report, detail: int, rows) -> str:
             for run in recipe.failed_runs[:3]:
                 what = "; ".join(f"{f['service']} {f['outcome']}" for f in run["failures"])
                 out.append(f"| {md(recipe.display)} | {md(run['when'])} | {md(_shorten(what, 160))} |")
-    graded = [r for r in _graded(report) if r.deployed_risk in ("high", "medium") or r.risk in ("high", "medium")]
+    graded = [r for r in _graded(report)
+              if r.deployed_risk in ("high", "medium", "invalid") or r.risk in ("high", "medium")]
     if graded:
         out += ["", "### At risk", "", "| recipe | risk | services (rules) | covered by overlay |", "|---|---|---|---|"]
         for recipe in _cut(graded, rows, out):
@@ -223,11 +224,13 @@ def _markdown(report, detail: int, rows) -> str:
     if report.audit:
         problems = [(o, e) for o in report.audit for e in o.entries if e.kind != "justified"]
         headless = [o for o in report.audit if not o.header]
+        broken = [(o, p) for o in report.audit for p in o.problems]
         out += ["", "### Overlay audit", "",
                 ", ".join(f"{k} {v}" for k, v in summary["audit"]["by_class"].items()) + ".", ""]
-        if problems or headless:
+        if problems or headless or broken:
             out += ["| overlay | entry | class | why |", "|---|---|---|---|"]
             out += [f"| {md(o.recipe)} | | missing-header | no header comment saying why |" for o in headless]
+            out += [f"| {md(o.recipe)} | | problem | {md(_shorten(p, 200))} |" for o, p in broken]
             for overlay, entry in _cut(problems, rows, out):
                 key = md(f"{entry.service}." + ".".join(entry.key))
                 out.append(f"| {md(overlay.recipe)} | {key} | {entry.kind} | {md(_shorten(entry.reason, 200))} |")
