@@ -100,7 +100,7 @@ def _run_lines(recipe, failed_only: bool = False) -> List[str]:
 def render_text(report) -> str:
     summary = report.summary()
     totals = summary["findings"]
-    lines = [f"Fleet: {summary['recipes']} recipes, {totals['total']} findings "
+    lines = [f"Fleet: {_count(summary['recipes'], 'recipe')}, {_count(totals['total'], 'finding')} "
              f"({totals['by_severity']['error']} error, {totals['by_severity']['warning']} warning, "
              f"{totals['by_severity']['info']} info)"]
     for risk in SORT_ORDER:
@@ -194,7 +194,7 @@ def _markdown(report, detail: int, rows) -> str:
     summary = report.summary()
     totals = summary["findings"]
     out = ["## compose-policy fleet report", "",
-           f"{summary['recipes']} recipes, {totals['total']} findings ({totals['by_severity']['error']} error, "
+           f"{_count(summary['recipes'], 'recipe')}, {_count(totals['total'], 'finding')} ({totals['by_severity']['error']} error, "
            f"{totals['by_severity']['warning']} warning, {totals['by_severity']['info']} info)."
            + (f" Showing {report.min_risk} risk or worse." if report.min_risk else ""), "",
            "| risk | recipes | meaning |", "|---|---|---|"]
@@ -384,7 +384,8 @@ def render_html(report) -> str:
     clean = [r for r in _graded(report) if r not in graded]
     rows = "".join(_recipe_rows(r) for r in graded)
     failed = [r for r in report.recipes if r.failed_runs]
-    parts = [f"<p>{summary['recipes']} recipes, {totals['total']} findings ({totals['by_severity']['error']} error, "
+    parts = [f"<p>{_count(summary['recipes'], 'recipe')}, {_count(totals['total'], 'finding')} "
+             f"({totals['by_severity']['error']} error, "
              f"{totals['by_severity']['warning']} warning, {totals['by_severity']['info']} info); "
              f"compose-policy {e(__version__)}"
              + (f"; showing {e(report.min_risk)} risk or worse" if report.min_risk else "") + ".</p>",
