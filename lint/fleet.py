@@ -93,7 +93,8 @@ class RecipeReport:
 
     @property
     def failed_runs(self) -> List[dict]:
-        return [run for run in self.runs if run.get("failed")]
+        """Runs the harness failed: a service outcome, or the deployed commit (HC1)."""
+        return [run for run in self.runs if run.get("failed") or run.get("hc1_failed")]
 
 
 @dataclass

@@ -208,7 +208,8 @@ def _markdown(report, detail: int, rows) -> str:
         out += ["", "### Failed in CI runs", "", "| recipe | when | what |", "|---|---|---|"]
         for recipe in _cut(failed, rows, out):
             for run in recipe.failed_runs[:3]:
-                what = "; ".join(f"{f['service']} {f['outcome']}" for f in run["failures"])
+                what = "; ".join([f"{f['service']} {f['outcome']}" for f in run["failures"]]
+                                 + (["HC1 failed"] if run.get("hc1_failed") else []))
                 out.append(f"| {md(recipe.display)} | {md(run['when'])} | {md(_shorten(what, 160))} |")
     graded = [r for r in _graded(report)
               if r.deployed_risk in ("high", "medium", "invalid") or r.risk in ("high", "medium")]
