@@ -155,6 +155,8 @@ def _effective(service, key: List[str]) -> Any:
 def _normal(name: str, value: Any) -> Any:
     if name in ("monitor", "delay") or name in _HEALTH_TUNING:
         seconds = try_duration(value)
+        if name == "monitor" and seconds == 0:  # the daemon never sends a zero monitor (moby's
+            seconds = try_duration(_DEFAULTS["monitor"])  # updateConfigToGRPC): swarm's default
         return seconds if seconds is not None else value
     if name == "max_failure_ratio":
         try:
@@ -346,6 +348,8 @@ def _why_same(entry: Entry, base_stack, root) -> str:
     if own != _effective(base, entry.key):
         return "docker's merge ignores this value (a zero never replaces the recipe's): it has no effect"
     if base.get(*entry.key) is None:
+        if entry.key[-1] == "monitor" and node is not None and try_duration(node.plain()) == 0:
+            return f"a zero monitor is never sent to swarm, which then watches for its default {_DEFAULTS['monitor']}: drop it"
         return "swarm's default is already this value: drop it"
     return "the recipe already has this value (fixed upstream?): drop it"
 

@@ -202,3 +202,15 @@ def test_markdown_shows_a_recipe_its_overlay_breaks(cli, write, tmp_path):
     rows = [line for line in page.splitlines() if line.startswith("| app |")]
     assert any("invalid with overlay" in row for row in rows), page
     assert any("| problem |" in row and "compose version 3.8 differs" in row for row in rows), page
+
+
+def test_a_zero_monitor_is_swarms_default_not_a_shorter_window(cli, write, tmp_path):
+    """The daemon never sends a zero monitor (moby's updateConfigToGRPC): swarm watches for its
+    default 5s, exactly as without the overlay."""
+    write("r/app/compose.yml", BASE_SHELL_TEST)  # no update_config: the overlay's is taken whole
+    write("ci/app/compose.ccci.yml", "# CI\nversion: \"3.8\"\nservices:\n  db:\n    deploy:\n"
+                                     "      update_config:\n        failure_action: pause\n        monitor: 0s\n")
+    code, data = audit_json(cli, tmp_path / "r", "--overlay-dir", tmp_path / "ci" / "{recipe}")
+    [_, entry] = data["overlays"][0]["entries"]
+    assert (entry["key"], entry["class"]) == ("deploy.update_config.monitor", "redundant"), entry
+    assert entry["reason"] == "a zero monitor is never sent to swarm, which then watches for its default 5s: drop it"
