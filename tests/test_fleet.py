@@ -254,3 +254,11 @@ def test_counts_of_one_are_singular_in_every_format(cli, write, tmp_path):
     assert "<p>1 recipe, 1 finding (" in cli("fleet", fleet, "--format", "html").output
     audit = cli("audit", fleet, "--overlay-dir", tmp_path / "ci" / "{recipe}")
     assert audit.output == f"No CI overlay found for 1 recipe with {tmp_path / 'ci' / '{recipe}'}.\n"
+
+
+def test_a_zero_monitor_shows_as_swarms_default(cli, write, tmp_path):
+    # the daemon never sends a zero monitor: swarm watches for 5s, as the rules reckon too
+    write("fleet/zero/compose.yml", "services:\n  app:\n    image: nginx:1.27\n    deploy:\n"
+                                    "      update_config: {failure_action: rollback, monitor: 0s}\n")
+    [recipe] = fleet_json(cli, tmp_path / "fleet")["recipes"]
+    assert recipe["services"][0]["monitor"] == "5s (default)"
