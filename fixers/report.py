@@ -77,12 +77,15 @@ def summary(outcomes: Sequence[Outcome], dry_run: bool) -> str:
     fixed = sum(o.fixed for o in outcomes)
     files = sum(len(o.changes) for o in outcomes)
     remaining = sum(len(o.after) for o in outcomes if not o.error)
+    refused = sum(1 for o in outcomes if o.error)
     stacks = len(outcomes)
     plural = lambda n, word: f"{n} {word}{'s' if n != 1 else ''}"  # noqa: E731
     if fixed:
         head = (f"Would fix {plural(fixed, 'finding')} ({plural(files, 'file')} to write)" if dry_run
                 else f"Fixed {plural(fixed, 'finding')} ({plural(files, 'file')} written)")
     else:
-        head = "Nothing to fix"
+        head = "Nothing fixed" if refused else "Nothing to fix"  # a refused stack may hold fixes
     tail = f"; {plural(remaining, 'finding')} remain{'s' if remaining == 1 else ''}" if remaining else ""
+    if refused:
+        tail += f"; {plural(refused, 'stack')} not fixed (see the errors)"
     return f"{head} in {plural(stacks, 'stack')}{tail}."

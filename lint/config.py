@@ -16,6 +16,7 @@ from compose_policy.errors import ConfigError
 from compose_policy.model import Severity
 from compose_policy.record import Record
 from compose_policy.registry import all_rules, get_rule, match_codes
+from compose_policy.units import try_bytes, try_duration
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
@@ -145,6 +146,22 @@ def validate_schema(data: Any, shown: str) -> None:
 
 # --- meaning: codes, options, data ------------------------------------------------------
 
+def _option_problem(default: Any, value: Any, choices: Optional[Sequence[str]]) -> Optional[str]:
+    """Why ``value`` cannot stand for an option whose default is ``default``. A rule reads a
+    value it cannot parse as its default, so without this a typo would silently change nothing."""
+    if isinstance(default, (bool, list)):  # types checked above, list items by the schema
+        return None
+    if isinstance(default, int):
+        return None if type(value) is int and value >= 1 else "not a whole number of at least 1"
+    if choices:
+        return None if value in choices else "not one of " + ", ".join(choices)
+    if try_duration(default) is not None:  # before sizes: "2m" reads as both
+        return None if try_duration(value) is not None else "not a duration (like 30s or 2m)"
+    if try_bytes(default) is not None:  # a plain number of bytes is a size, as in compose files
+        return None if try_bytes(value) is not None else "not a size (like 512M or 1G)"
+    return None
+
+
 class _Reader:
     """Turns validated data into a Config; the registry decides which codes and options exist."""
 
@@ -165,9 +182,13 @@ class _Reader:
         return list(dict.fromkeys(out))
 
     def option_value(self, code: str, name: str, value: Any, path: List[Any]) -> Any:
-        default = self.rules[code].options[name]
+        rule = self.rules[code]
+        default = rule.options[name]
         if isinstance(default, bool) != isinstance(value, bool) or isinstance(default, list) != isinstance(value, list):
             raise self.fail(path, f"{value!r} does not fit option {name} of {code} (default {default!r})")
+        problem = _option_problem(default, value, rule.option_choices.get(name))
+        if problem:
+            raise self.fail(path, f"{value!r} does not fit option {name} of {code}: {problem} (default {default!r})")
         return value
 
     def global_options(self, values: Dict[str, Any], path: List[Any]) -> Dict[str, Dict[str, Any]]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Dict, List, Optional, Sequence
 
 from compose_policy.model import Finding, Severity
+from compose_policy.units import try_duration
 
 # rules whose findings mean "an upgrade can be reverted, paused or stuck without anyone noticing"
 SILENT_FAILURE_RULES = frozenset({"CP101", "CP102", "CP103", "CP104", "CP113", "CP117"})
@@ -93,7 +94,8 @@ class RecipeReport:
 
     @property
     def failed_runs(self) -> List[dict]:
-        return [run for run in self.runs if run.get("failed")]
+        """Runs the harness failed: a service outcome, or the deployed commit (HC1)."""
+        return [run for run in self.runs if run.get("failed") or run.get("hc1_failed")]
 
 
 @dataclass
@@ -208,6 +210,8 @@ def _totals(findings) -> dict:
 def _text(service, *path: str, default: str) -> str:
     node = service.get(*path)
     if node is None or node.plain() is None:
+        return f"{default} (default)"
+    if path[-1] == "monitor" and try_duration(node.plain()) == 0:  # the daemon never sends a zero monitor
         return f"{default} (default)"
     raw = getattr(node, "raw", None)
     return str(raw if getattr(node, "unknown", False) else node.plain())

@@ -155,6 +155,8 @@ def _effective(service, key: List[str]) -> Any:
 def _normal(name: str, value: Any) -> Any:
     if name in ("monitor", "delay") or name in _HEALTH_TUNING:
         seconds = try_duration(value)
+        if name == "monitor" and seconds == 0:  # the daemon never sends a zero monitor (moby's
+            seconds = try_duration(_DEFAULTS["monitor"])  # updateConfigToGRPC): swarm's default
         return seconds if seconds is not None else value
     if name == "max_failure_ratio":
         try:
@@ -251,6 +253,14 @@ def has_header(text: str) -> bool:
     return False
 
 
+def _first_input_problem(result) -> str:
+    """The first CP000/CP001 finding of the recipe with its overlay, which the audit alone shows."""
+    for finding in result.findings:
+        if finding.rule in ("CP000", "CP001"):
+            return f"{finding.pos}: {finding.rule} {finding.message}"
+    return "see its CP000/CP001 findings"
+
+
 def _key(finding) -> Tuple[str, Optional[str]]:
     return (finding.rule, finding.service)
 
@@ -270,7 +280,7 @@ def audit_overlay(base_stack, base_findings, overlay: str, with_result, relint) 
     text = with_stack.texts.get(document.path, "") if document is not None else ""
     audit = OverlayAudit(recipe=base_stack.name, overlay=overlay, header=has_header(text), entries=[])
     if document is None or document.root is None or not with_stack.valid:
-        audit.problems.append("the recipe with this overlay is not valid compose: see its CP000/CP001 findings")
+        audit.problems.append("the recipe with this overlay is not valid compose: " + _first_input_problem(with_result))
         return audit
     audit.entries = overlay_entries(document.root)
     removed = {_key(f) for f in base_findings} - {_key(f) for f in with_result.findings}
@@ -338,6 +348,8 @@ def _why_same(entry: Entry, base_stack, root) -> str:
     if own != _effective(base, entry.key):
         return "docker's merge ignores this value (a zero never replaces the recipe's): it has no effect"
     if base.get(*entry.key) is None:
+        if entry.key[-1] == "monitor" and node is not None and try_duration(node.plain()) == 0:
+            return f"a zero monitor is never sent to swarm, which then watches for its default {_DEFAULTS['monitor']}: drop it"
         return "swarm's default is already this value: drop it"
     return "the recipe already has this value (fixed upstream?): drop it"
 

@@ -17,7 +17,7 @@ from compose_policy.yamlload import Problem
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
-    from typing import Any, Dict, List, Optional
+    from typing import Any, Dict, List, Optional, Tuple
 
 # a harness module is a few hundred lines; anything far larger is no harness, and a hostile
 # repository must not make the linter parse megabytes of generated code (libcst and the
@@ -116,6 +116,20 @@ def too_complex(text: str):
     return None
 
 
+def python_syntax_error(text: str, path: str) -> Optional[Tuple[int, int, str]]:
+    """Line, column and reason of Python's own syntax error: libcst's native parser reports
+    the token after the mistake (often the next line) in a message with a position of its own."""
+    import ast
+
+    try:
+        compile(text, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as err:
+        return max(err.lineno or 1, 1), max(err.offset or 1, 1), err.msg
+    except (ValueError, RecursionError, MemoryError):  # a NUL byte, or too deep: libcst's word
+        return None
+    return None  # Python accepts what libcst cannot parse: libcst's word
+
+
 def parse_module(target, path: str, text: str) -> PythonModule:
     """Parse ``text``; a syntax error is a problem (CP500) at its line, never an exception."""
     import libcst as cst
@@ -131,8 +145,10 @@ def parse_module(target, path: str, text: str) -> PythonModule:
         wrapper = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)
         positions = wrapper.resolve(PositionProvider)
     except cst.ParserSyntaxError as exc:
-        pos = Position(path, max(exc.raw_line, 1), max(exc.raw_column, 0) + 1)
-        return PythonModule(target, path, text, [Problem(PYTHON, f"not valid Python: {exc.message}", pos)])
+        line, column, reason = python_syntax_error(text, path) or (
+            max(exc.raw_line, 1), max(exc.raw_column, 0) + 1, exc.message)
+        return PythonModule(target, path, text, [Problem(PYTHON, f"not valid Python: {reason}",
+                                                          Position(path, line, column))])
     except (RecursionError, MemoryError, ValueError) as exc:
         name = type(exc).__name__
         return PythonModule(target, path, text, [Problem(PYTHON, f"cannot parse this module ({name})",

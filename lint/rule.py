@@ -15,7 +15,7 @@ from compose_policy.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # names for annotations only: importing typing slows every lint run
-    from typing import Any, ClassVar, Dict, Iterable, Iterator, List, Optional, Union
+    from typing import Any, ClassVar, Dict, Iterable, Iterator, List, Optional, Tuple, Union
 
 DOC_SECTIONS = ("What it does", "Why is this bad", "Example", "Use instead", "Fix")
 
@@ -39,6 +39,8 @@ class Rule:
     options: ClassVar[Dict[str, Any]] = {}
     # option -> what it means, for the rule's documentation page
     option_help: ClassVar[Dict[str, str]] = {}
+    # option -> the only values it takes (the configuration refuses any other)
+    option_choices: ClassVar[Dict[str, Tuple[str, ...]]] = {}
     # engine-reported rules (CP000, CP001, CP900) have no check of their own
     reported_by_engine: ClassVar[bool] = False
     # what the rule reads: "compose" (a merged Stack) or "python" (a PythonModule, see pyrule)

@@ -275,11 +275,12 @@ def load_target(target: Target, options: LoadOptions = LoadOptions()) -> Optiona
     if target.kind == "unreadable":
         return _unreadable_stack(target)
     if target.kind == "recipe":
-        sample = _read_recipe_env(os.path.join(target.root, ".env.sample"), problems)
+        # normalised as the compose files are: "./.env" next to "compose.yml" reads as another file
+        sample = _read_recipe_env(os.path.normpath(os.path.join(target.root, ".env.sample")), problems)
         if options.env_file:
             env_file = _read_env(options.env_file)
         else:
-            env_file = _read_recipe_env(os.path.join(target.root, ".env"), problems)
+            env_file = _read_recipe_env(os.path.normpath(os.path.join(target.root, ".env")), problems)
         file_set = resolve_file_set(target, options, env_file, problems)
         problems.extend(Problem("yaml", f"cannot read the folder: {why}; its compose files were not checked",
                                 Position(folder, 1, 1)) for folder, why in target.unread)

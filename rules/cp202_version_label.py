@@ -11,6 +11,13 @@ def version_label_key(stack) -> str:
     return f"coop-cloud.{stack.stack_name}.version"
 
 
+def as_written(key: str, stack) -> str:
+    """A label key as the recipe writes it: STACK_NAME comes from the example DOMAIN of
+    .env.sample (or is a placeholder), which is no name for an author to copy."""
+    prefix = f"coop-cloud.{stack.stack_name}."
+    return "coop-cloud.${STACK_NAME}." + key[len(prefix):] if key.startswith(prefix) else key
+
+
 class VersionLabel(Rule):
     """A Co-op Cloud recipe's `app` service lacks its version label.
 
@@ -75,7 +82,7 @@ class VersionLabel(Rule):
         if isinstance(value, Scalar):
             if value.unknown or (value.value not in (None, "") and str(value.value).strip()):
                 return
-            yield self.finding(value, f"the app service's {key} label is empty", service, detail=(
+            yield self.finding(value, f"the app service's {as_written(key, stack)} label is empty", service, detail=(
                 "a chaos deploy keeps this value, so the deployed app would carry no version"))
             return
         hint = ""
@@ -86,10 +93,10 @@ class VersionLabel(Rule):
             hint = (f" ({literal[0]} is written as a mapping key, which docker never interpolates: "
                     "use the list form - \"coop-cloud.${STACK_NAME}.version=...\")")
         elif old:
-            hint = f" (found the older per-service {old[0]}, which abra no longer reads)"
+            hint = f" (found the older per-service {as_written(old[0], stack)}, which abra no longer reads)"
         elif isinstance(container, Mapping) and key in container.items:
             hint = " (it is under the service's labels:, which are container labels; move it to deploy.labels)"
         yield self.finding(absence_position(service, "deploy", "labels"), (
-            f"the app service has no {key} deploy label"), service, detail=(
+            f"the app service has no {as_written(key, stack)} deploy label"), service, detail=(
             f"{hint.strip(' ()') + '; ' if hint else ''}abra records the deployed recipe version there and a chaos deploy copies it "
             "from compose.yml, so without it the running release cannot be told"))

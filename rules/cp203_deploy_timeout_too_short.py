@@ -143,7 +143,7 @@ class DeployTimeoutTooShort(Rule):
         per_batch = f"{batches} x ({breakdown})" if batches > 1 else breakdown
         per_batch = per_batch or "no healthcheck or delay"
         source = (f"timeout label {timeout}s" if node is not None
-                  else f"abra's default timeout of {timeout}s (no coop-cloud.{stack.stack_name}.timeout label)")
+                  else f"abra's default timeout of {timeout}s (no coop-cloud.${{STACK_NAME}}.timeout label)")
         at = node if node is not None else absence_position(stack.services.get("app", service), "deploy")
         short_source = f"timeout {timeout}s" if node is not None else f"abra's default timeout {timeout}s"
         yield self.finding(at, (

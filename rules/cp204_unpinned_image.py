@@ -98,6 +98,7 @@ class UnpinnedImage(Rule):
     name = "unpinned-image"
     severity = Severity.INFO
     options = {"scope": "rollouts"}
+    option_choices = {"scope": ("rollouts", "all")}
     option_help = {
         "scope": "`rollouts`: Co-op Cloud services and services with update or rollback settings; `all`: every service.",
     }

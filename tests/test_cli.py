@@ -48,6 +48,15 @@ def test_select_and_ignore(cli, write, tmp_path):
     assert cli("lint", tmp_path / "r", "--select", "CP105,CP000").exit_code == 0
 
 
+def test_the_input_rules_run_whatever_select_says_and_only_cp001_can_be_ignored(cli, write, tmp_path):
+    write("bad/compose.yml", "services:\n  app:\n    image: nginx:1.27\n    labels:\n")  # CP001
+    write("broken/compose.yml", "services:\n  app:\n    image: [oops\n")  # CP000
+    rules = lambda *args: [f["rule"] for f in json.loads(cli("lint", *args, "--format", "json").output)["findings"]]  # noqa: E731
+    assert rules(tmp_path / "bad", "--select", "CP101") == ["CP001"]
+    assert rules(tmp_path / "bad", "--ignore", "CP001") == [] and rules(tmp_path / "bad", "--ignore", "ALL") == []
+    assert rules(tmp_path / "broken", "--select", "CP101", "--ignore", "ALL") == ["CP000"]
+
+
 def test_json_output_is_one_stable_object(cli, write, tmp_path):
     write("r/compose.yml", HEAVY)
     result = cli("lint", tmp_path / "r", "--format", "json")

@@ -162,6 +162,8 @@ def test_lint_fix_fixes_in_place_then_reports_what_remains(tmp_path):
     shutil.copy(HARNESS, recipe / "test_upgrade.py")
     safe = run("lint", recipe, "--fix", "--select", "CP101,CP501")
     assert safe.returncode == 1 and "CP101" in safe.stdout and "CP501" in safe.stdout  # unsafe fixes: held back
+    # ...and said so, or --fix would look like it did nothing for no reason
+    assert safe.stderr == "compose-policy: 5 unsafe fixes held back; add --unsafe-fixes to apply them\n"
     assert "order: start-first" in (recipe / "compose.yml").read_text()
     unsafe = run("lint", recipe, "--fix", "--unsafe-fixes", "--select", "CP101,CP501")
     assert unsafe.returncode == 0, unsafe.stdout + unsafe.stderr

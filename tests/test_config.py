@@ -137,6 +137,23 @@ BAD_CONFIGS = [
     ("heavy-images: {acme/x: 3}\n", ".compose-policy.yml: heavy-images.acme/x: 3 is not of type 'string'"),
     ("rules:\n  CP101: {options: {heavy-memory: [1G]}}\n",
      ".compose-policy.yml: rules.CP101.options.heavy-memory: ['1G'] does not fit option heavy-memory of CP101"),
+    # an option value the rule cannot read is an error, not a silent fall back to the default
+    ("options: {heavy-memory: lots}\n",
+     ".compose-policy.yml: options.heavy-memory: 'lots' does not fit option heavy-memory of CP101: "
+     "not a size (like 512M or 1G)"),
+    ("options: {heavy-start-period: forever}\n",
+     ".compose-policy.yml: options.heavy-start-period: 'forever' does not fit option heavy-start-period of CP101: "
+     "not a duration (like 30s or 2m)"),
+    ("rules:\n  CP104: {options: {node-memory: eight}}\n",
+     ".compose-policy.yml: rules.CP104.options.node-memory: 'eight' does not fit option node-memory of CP104: "
+     "not a size (like 512M or 1G)"),
+    ("options: {nodes: two}\n",
+     ".compose-policy.yml: options.nodes: 'two' does not fit option nodes of CP104: not a whole number of at least 1"),
+    ("options: {nodes: 0}\n",
+     ".compose-policy.yml: options.nodes: 0 does not fit option nodes of CP104: not a whole number of at least 1"),
+    ("rules:\n  CP204: {options: {scope: everything}}\n",
+     ".compose-policy.yml: rules.CP204.options.scope: 'everything' does not fit option scope of CP204: "
+     "not one of rollouts, all"),
     ("select: [CP101\n", ".compose-policy.yml:1:9: invalid YAML:"),
     ("select: [CP101]\nselect: [CP105]\n", ".compose-policy.yml:2:1: invalid YAML: mapping key \"select\" already defined"),
     ("- CP101\n", ".compose-policy.yml: (top level): ['CP101'] is not of type 'object'"),

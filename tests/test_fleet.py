@@ -243,3 +243,22 @@ def test_progress_only_on_a_terminal(write, tmp_path):
         os.close(primary)
     assert run.returncode == 0 and json.loads(run.stdout)["summary"]["recipes"] == 4
     assert b"scanned" in seen  # the live line went to the terminal, not into the report
+
+
+def test_counts_of_one_are_singular_in_every_format(cli, write, tmp_path):
+    write("fleet/one/compose.yml", "services:\n  app:\n    image: nginx:1.27\n    deploy:\n"
+                                   "      update_config: {parallelism: 0}\n      replicas: 2\n")  # CP114 only
+    fleet = tmp_path / "fleet"
+    assert cli("fleet", fleet).output.startswith("Fleet: 1 recipe, 1 finding (")
+    assert "\n1 recipe, 1 finding (" in cli("fleet", fleet, "--format", "markdown").output
+    assert "<p>1 recipe, 1 finding (" in cli("fleet", fleet, "--format", "html").output
+    audit = cli("audit", fleet, "--overlay-dir", tmp_path / "ci" / "{recipe}")
+    assert audit.output == f"No CI overlay found for 1 recipe with {tmp_path / 'ci' / '{recipe}'}.\n"
+
+
+def test_a_zero_monitor_shows_as_swarms_default(cli, write, tmp_path):
+    # the daemon never sends a zero monitor: swarm watches for 5s, as the rules reckon too
+    write("fleet/zero/compose.yml", "services:\n  app:\n    image: nginx:1.27\n    deploy:\n"
+                                    "      update_config: {failure_action: rollback, monitor: 0s}\n")
+    [recipe] = fleet_json(cli, tmp_path / "fleet")["recipes"]
+    assert recipe["services"][0]["monitor"] == "5s (default)"

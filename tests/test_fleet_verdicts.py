@@ -98,3 +98,22 @@ def test_verdicts_must_be_a_folder(cli, write, tmp_path):
     write("fleet/calm/compose.yml", LIGHT)
     result = cli("fleet", tmp_path / "fleet", "--verdicts", tmp_path / "missing")
     assert result.exit_code == 2 and "--verdicts must be a folder" in result.output
+
+
+def test_a_run_that_only_failed_hc1_is_a_failed_run(cli, write, tmp_path):
+    """Every service converged but the deployed stamp is not the commit under test: the harness
+    failed that run, so the report lists it with the failed ones, in every format."""
+    write("fleet/calm/compose.yml", "services:\n  app:\n    image: nginx:1.27\n")
+    verdict = Verdict(stack="calm_ci_example_org", services=[
+        ServiceVerdict(service="calm_ci_example_org_app", outcome=CONVERGED, reason="rollout completed")],
+        commit=CommitCheck(service="app", label="coop-cloud.x.chaos-version", expected="1111aaaa",
+                           deployed="0000bbbb", passed=False, reason="the deployed stamp is the previous commit"))
+    save(tmp_path / "runs" / "calm.json", verdict.to_dict())
+    args = (tmp_path / "fleet", "--verdicts", tmp_path / "runs")
+    data = json.loads(cli("fleet", *args, "--format", "json").output)
+    assert data["summary"]["runs"]["recipes_failed"] == ["calm"]
+    text = cli("fleet", *args).output
+    assert "Failed in CI runs" in text and "calm: " in text.split("Failed in CI runs", 1)[1]
+    markdown = cli("fleet", *args, "--format", "markdown").output
+    [row] = [line for line in markdown.splitlines() if line.startswith("| calm |")]
+    assert "HC1 failed" in row

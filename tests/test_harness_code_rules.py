@@ -131,8 +131,13 @@ def test_a_module_that_does_not_parse_is_cp500(tmp_path):
     module = tmp_path / "broken.py"
     module.write_text("def test_up(app:\n    chaos_redeploy(app)\n")
     result = lint_paths([str(module)], LintOptions())
-    assert [(f.rule, f.line) for f in result.findings] == [("CP500", 2)]
+    # where and what Python itself reports, not the later token libcst's parser stopped at
+    assert [(f.rule, f.line, f.column, f.message) for f in result.findings] == [
+        ("CP500", 1, 12, "not valid Python: '(' was never closed")]
     assert result.exit_code == 1
+    module.write_text("import os\ndef f(x):\n    return x +\n")
+    [finding] = lint_paths([str(module)], LintOptions()).findings
+    assert (finding.line, finding.column, finding.message) == (3, 15, "not valid Python: invalid syntax")
 
 
 def test_suppression_comments_work_in_python(tmp_path):

@@ -82,3 +82,14 @@ def test_compose_file_from_an_env_file_chooses_the_file_set(write, tmp_path):
     assert app.value("image") == "nginx:1.28"  # the app's env file wins over .env.sample
     assert app.value("deploy", "replicas") == 3
     assert stack.stack_name == "r_example_org"
+
+
+def test_env_file_findings_name_the_file_as_compose_findings_do(cli, write, tmp_path, monkeypatch):
+    import json
+
+    write("r/compose.yml", 'version: "3.8"\nservices:\n  app:\n    image: nginx:1.27\n')
+    write("r/.env", "not env\n")
+    write("r/.env.sample", "TYPE=r\nalso not env\n")
+    monkeypatch.chdir(tmp_path / "r")
+    findings = json.loads(cli("lint", ".", "--format", "json").output)["findings"]
+    assert sorted((f["path"], f["line"]) for f in findings if f["rule"] == "CP001") == [(".env", 1), (".env.sample", 2)]

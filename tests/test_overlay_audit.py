@@ -181,3 +181,36 @@ def test_a_huge_overlay_is_audited_in_bounded_time(cli, write, tmp_path):
     assert entries[0]["class"] == "justified"  # order: stop-first removes CP105
     reasons = [e["reason"] for e in entries[1:]]
     assert len(reasons) == 400 and sum("not checked" in r for r in reasons) >= 400 - 63
+
+
+def test_an_overlay_that_breaks_the_recipe_says_how(cli, write, tmp_path):
+    """The audit names docker's objection; it has no CP000/CP001 findings of its own to point to."""
+    write("r/app/compose.yml", BASE_SHELL_TEST.replace('version: "3.8"\n', ""))
+    write("ci/app/compose.ccci.yml", '# CI\nversion: "3.8"\nservices:\n  db:\n    deploy:\n      replicas: 1\n')
+    code, data = audit_json(cli, tmp_path / "r", "--overlay-dir", tmp_path / "ci" / "{recipe}")
+    [problem] = data["overlays"][0]["problems"]
+    assert code == 1
+    assert problem.startswith("the recipe with this overlay is not valid compose: ")
+    assert "compose.ccci.yml:2:10: CP001 compose version 3.8 differs from the first file's 3.13" in problem
+
+
+def test_markdown_shows_a_recipe_its_overlay_breaks(cli, write, tmp_path):
+    """Text and HTML show the recipe and the audit problem; the pull-request comment must too."""
+    write("r/app/compose.yml", BASE_SHELL_TEST.replace('version: "3.8"\n', ""))
+    write("ci/app/compose.ccci.yml", '# CI\nversion: "3.8"\nservices:\n  db:\n    deploy:\n      replicas: 1\n')
+    page = cli("fleet", tmp_path / "r", "--overlay-dir", tmp_path / "ci" / "{recipe}", "--format", "markdown").output
+    rows = [line for line in page.splitlines() if line.startswith("| app |")]
+    assert any("invalid with overlay" in row for row in rows), page
+    assert any("| problem |" in row and "compose version 3.8 differs" in row for row in rows), page
+
+
+def test_a_zero_monitor_is_swarms_default_not_a_shorter_window(cli, write, tmp_path):
+    """The daemon never sends a zero monitor (moby's updateConfigToGRPC): swarm watches for its
+    default 5s, exactly as without the overlay."""
+    write("r/app/compose.yml", BASE_SHELL_TEST)  # no update_config: the overlay's is taken whole
+    write("ci/app/compose.ccci.yml", "# CI\nversion: \"3.8\"\nservices:\n  db:\n    deploy:\n"
+                                     "      update_config:\n        failure_action: pause\n        monitor: 0s\n")
+    code, data = audit_json(cli, tmp_path / "r", "--overlay-dir", tmp_path / "ci" / "{recipe}")
+    [_, entry] = data["overlays"][0]["entries"]
+    assert (entry["key"], entry["class"]) == ("deploy.update_config.monitor", "redundant"), entry
+    assert entry["reason"] == "a zero monitor is never sent to swarm, which then watches for its default 5s: drop it"

@@ -58,6 +58,34 @@ def test_both_hooks_run_commands_that_exist():
         assert ctx.params  # click accepts the hook's arguments
 
 
+RISKY_STACK = """services:
+  app:
+    image: nginx:1.27
+    deploy:
+      update_config: {order: start-first, failure_action: rollback}
+"""
+
+
+def test_hooks_run_when_any_file_lint_reads_changes(tmp_path, cli):
+    """pre-commit skips a hook when no changed file matches `files`: every compose file the
+    lint reports on, and the configuration that shapes it, must match."""
+    import json
+    import re
+
+    for name in ("swarm.yml", "prod-compose.yml", "deploy/vault-server.yml", "apps/db/db.yaml", "recipe/compose.yml"):
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(RISKY_STACK)
+    (tmp_path / ".compose-policy.yml").write_text("fail-on: error\n")
+    result = cli("lint", tmp_path, "--format", "json")
+    read = {os.path.relpath(f["path"], tmp_path) for f in json.loads(result.output)["findings"]}
+    assert len(read) == 5, read
+    for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text()):
+        pattern = re.compile(hook["files"])
+        for name in sorted(read) + [".compose-policy.yml", ".env", ".env.sample", "tests/test_upgrade.py"]:
+            assert pattern.search(name), (hook["id"], name)
+
+
 def test_hook_fails_a_risky_recipe_and_passes_a_fixed_one(tmp_path, hook_cache):
     recipe = risky_recipe(tmp_path)
 

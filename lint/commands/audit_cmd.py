@@ -55,7 +55,9 @@ def audit(paths, overlay_dir, enrolled, output_format, output, select, ignore, f
         text = json.dumps({"overlays": [a.to_dict() for a in audits], "enrolled_missing": missing,
                            "recipes": len(result.stacks)}, indent=2) + "\n"
     else:
-        lines = audit_lines(audits) or [f"No CI overlay found for {len(result.stacks)} recipes with {overlay_dir}."]
+        count = len(result.stacks)
+        lines = audit_lines(audits) or [
+            f"No CI overlay found for {count} recipe{'' if count == 1 else 's'} with {overlay_dir}."]
         if missing:
             lines.append("Enrolled but not found: " + ", ".join(missing))
         text = "\n".join(lines) + "\n"

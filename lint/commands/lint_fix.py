@@ -26,7 +26,7 @@ def fix_in_place(paths, options, unsafe: bool, quiet: bool = False) -> None:
 
     fix_options = FixOptions(lint=options, in_place=True, unsafe_fixes=unsafe)
     linter = Linter(options)
-    fixed = files = 0
+    fixed = files = held_back = 0
     for path in paths:
         # the same stacks as the lint (-c included), one fix at a time per recipe as `fix` does
         for target in stack_targets(path, options.load, python=options.python_files):
@@ -41,6 +41,10 @@ def fix_in_place(paths, options, unsafe: bool, quiet: bool = False) -> None:
                 echo(f"compose-policy: error: {outcome.name}: {outcome.error}", err=True)
             fixed += outcome.fixed
             files += len(outcome.changes)
+            held_back += len(outcome.held_back)
     if fixed and not quiet:
         echo(f"compose-policy: fixed {fixed} finding{'s' if fixed != 1 else ''} "
              f"({files} file{'s' if files != 1 else ''} written)", err=True)
+    if held_back and not quiet:  # as ruff does: else --fix seems to ignore fixable findings
+        echo(f"compose-policy: {held_back} unsafe fix{'es' if held_back != 1 else ''} held back; "
+             "add --unsafe-fixes to apply them", err=True)

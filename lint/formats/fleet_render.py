@@ -100,7 +100,7 @@ def _run_lines(recipe, failed_only: bool = False) -> List[str]:
 def render_text(report) -> str:
     summary = report.summary()
     totals = summary["findings"]
-    lines = [f"Fleet: {summary['recipes']} recipes, {totals['total']} findings "
+    lines = [f"Fleet: {_count(summary['recipes'], 'recipe')}, {_count(totals['total'], 'finding')} "
              f"({totals['by_severity']['error']} error, {totals['by_severity']['warning']} warning, "
              f"{totals['by_severity']['info']} info)"]
     for risk in SORT_ORDER:
@@ -194,7 +194,7 @@ def _markdown(report, detail: int, rows) -> str:
     summary = report.summary()
     totals = summary["findings"]
     out = ["## compose-policy fleet report", "",
-           f"{summary['recipes']} recipes, {totals['total']} findings ({totals['by_severity']['error']} error, "
+           f"{_count(summary['recipes'], 'recipe')}, {_count(totals['total'], 'finding')} ({totals['by_severity']['error']} error, "
            f"{totals['by_severity']['warning']} warning, {totals['by_severity']['info']} info)."
            + (f" Showing {report.min_risk} risk or worse." if report.min_risk else ""), "",
            "| risk | recipes | meaning |", "|---|---|---|"]
@@ -208,9 +208,11 @@ def _markdown(report, detail: int, rows) -> str:
         out += ["", "### Failed in CI runs", "", "| recipe | when | what |", "|---|---|---|"]
         for recipe in _cut(failed, rows, out):
             for run in recipe.failed_runs[:3]:
-                what = "; ".join(f"{f['service']} {f['outcome']}" for f in run["failures"])
+                what = "; ".join([f"{f['service']} {f['outcome']}" for f in run["failures"]]
+                                 + (["HC1 failed"] if run.get("hc1_failed") else []))
                 out.append(f"| {md(recipe.display)} | {md(run['when'])} | {md(_shorten(what, 160))} |")
-    graded = [r for r in _graded(report) if r.deployed_risk in ("high", "medium") or r.risk in ("high", "medium")]
+    graded = [r for r in _graded(report)
+              if r.deployed_risk in ("high", "medium", "invalid") or r.risk in ("high", "medium")]
     if graded:
         out += ["", "### At risk", "", "| recipe | risk | services (rules) | covered by overlay |", "|---|---|---|---|"]
         for recipe in _cut(graded, rows, out):
@@ -223,11 +225,13 @@ def _markdown(report, detail: int, rows) -> str:
     if report.audit:
         problems = [(o, e) for o in report.audit for e in o.entries if e.kind != "justified"]
         headless = [o for o in report.audit if not o.header]
+        broken = [(o, p) for o in report.audit for p in o.problems]
         out += ["", "### Overlay audit", "",
                 ", ".join(f"{k} {v}" for k, v in summary["audit"]["by_class"].items()) + ".", ""]
-        if problems or headless:
+        if problems or headless or broken:
             out += ["| overlay | entry | class | why |", "|---|---|---|---|"]
             out += [f"| {md(o.recipe)} | | missing-header | no header comment saying why |" for o in headless]
+            out += [f"| {md(o.recipe)} | | problem | {md(_shorten(p, 200))} |" for o, p in broken]
             for overlay, entry in _cut(problems, rows, out):
                 key = md(f"{entry.service}." + ".".join(entry.key))
                 out.append(f"| {md(overlay.recipe)} | {key} | {entry.kind} | {md(_shorten(entry.reason, 200))} |")
@@ -381,7 +385,8 @@ def render_html(report) -> str:
     clean = [r for r in _graded(report) if r not in graded]
     rows = "".join(_recipe_rows(r) for r in graded)
     failed = [r for r in report.recipes if r.failed_runs]
-    parts = [f"<p>{summary['recipes']} recipes, {totals['total']} findings ({totals['by_severity']['error']} error, "
+    parts = [f"<p>{_count(summary['recipes'], 'recipe')}, {_count(totals['total'], 'finding')} "
+             f"({totals['by_severity']['error']} error, "
              f"{totals['by_severity']['warning']} warning, {totals['by_severity']['info']} info); "
              f"compose-policy {e(__version__)}"
              + (f"; showing {e(report.min_risk)} risk or worse" if report.min_risk else "") + ".</p>",

@@ -307,6 +307,8 @@ def test_broken_input_is_refused_with_its_position(recipe, cli):
     assert "discourse: not fixed: " in result.stderr and "compose.yml:" in result.stderr
     assert "fix the input first" in result.stderr
     assert snapshot(folder) == before
+    # the summary must not call a stack it could not read "nothing to fix"
+    assert result.stdout.splitlines()[-1] == "Nothing fixed in 1 stack; 1 stack not fixed (see the errors)."
 
 
 def test_a_readable_stack_with_a_compose_problem_is_refused_only_when_it_has_a_fix(recipe, cli):
