@@ -62,6 +62,8 @@ DEFAULT_POLL_INTERVAL = 0.5  # the fallback when no event arrives; keeps a verdi
 ROLLBACK_STATES = ("rollback_started", "rollback_completed")
 # task states that end a task without swarm having asked it to stop
 FAILED_TASK_STATES = ("failed", "rejected", "complete", "orphaned")
+# restart conditions under which swarm never restarts a task that exited 0
+ONE_SHOT_CONDITIONS = ("none", "on-failure")
 _TASK_ID_IN_MESSAGE = re.compile(r"\btask ([0-9a-z]{25})\b")
 
 # swarmkit defaults when a spec leaves the field unset
@@ -256,9 +258,35 @@ def deploy_reached(before: ServiceState, service: dict) -> bool:
     return True
 
 
+def finished_one_shots(view: ServiceView) -> int:
+    """Slots (replicas, or nodes of a global service) whose task ran to completion for good.
+
+    With restart_policy condition none or on-failure swarm never restarts a task
+    that exited 0, and a redeploy that leaves the spec alone does not start it
+    again: such a slot keeps no desired-running task. Only a task of the current
+    spec counts (a changed spec gets a new task). A completion after the snapshot
+    is still a failure (failed_since_snapshot): swarm counts exit 0 in a rollout.
+    """
+    restart = (view.service["Spec"].get("TaskTemplate") or {}).get("RestartPolicy") or {}
+    if restart.get("Condition") not in ONE_SHOT_CONDITIONS:
+        return 0
+    current = view.current_spec_ids()
+    live = {task_slot(t) for t in view.tasks() if t.get("DesiredState") in ("running", "ready")}
+    return len({
+        task_slot(t) for t in view.tasks()
+        if (t.get("Status") or {}).get("State") == "complete" and t["ID"] in current and task_slot(t) not in live
+    })
+
+
+def task_slot(task: dict) -> Any:
+    """The replica slot of a replicated task; a global service has one slot per node."""
+    return task.get("Slot") or task.get("NodeID")
+
+
 def running_check(view: ServiceView) -> tuple[bool, list[PendingTask]]:
     """Are all desired-running tasks up to date and running, and as many as wanted?
 
+    A one-shot that ran to completion for good counts as one of the wanted tasks.
     Returns (ok, the tasks that should run but do not, each with swarm's reason).
     """
     desired = [t for t in view.tasks() if t.get("DesiredState") == "running"]
@@ -276,7 +304,7 @@ def running_check(view: ServiceView) -> tuple[bool, list[PendingTask]]:
         for t in not_running
     ]
     outdated = [t for t in desired if t["ID"] not in fresh]
-    running = sum(1 for t in desired if (t.get("Status") or {}).get("State") == "running")
+    running = sum(1 for t in desired if (t.get("Status") or {}).get("State") == "running") + finished_one_shots(view)
     wanted = expected_replicas(view.service)
     enough = running >= wanted if wanted is not None else running >= 1
     return (not not_running and not outdated and enough), pending
@@ -441,7 +469,9 @@ class ServiceTracker:
             reason = f"{what} and stayed healthy for the {self.window:g}s stability window"
         else:
             reason = f"{what}: every task is up to date and stayed running for the {self.window:g}s stability window"
-        return self.conclude(outcome, reason, service, started)
+        finished = finished_one_shots(view)
+        notes = [f"{finished} one-shot task(s) ran to completion before the upgrade; swarm does not start them again"] if finished else []
+        return self.conclude(outcome, reason, service, started, notes=notes)
 
     def at_deadline(self, view: ServiceView | None, started: float, timeout: float) -> ServiceVerdict:
         """The failure verdict for a service still undecided when time ran out."""
