@@ -14,6 +14,8 @@ live service and its tasks, compares them with the phase-0 snapshot and decides:
                             whatever UpdateStatus says: a repeated deploy clears it),
                             created (new, or recreated with another service id) or
                             no-rollout-needed (labels or nothing changed)
+  job mode                  every deploy runs the job again: a failed task fails (unstable);
+                            pass once that run's tasks all completed
 
 A passing verdict is provisional: every poll re-checks every service that has not
 failed, and the stack passes only when all of them pass in the same poll.
@@ -115,6 +117,11 @@ def expected_replicas(service: dict) -> int | None:
 def is_job(service: dict) -> bool:
     mode = service["Spec"].get("Mode") or {}
     return "ReplicatedJob" in mode or "GlobalJob" in mode
+
+
+def job_iteration(item: dict | None) -> int:
+    """The run of a job a service's JobStatus or a task belongs to (swarm omits index 0)."""
+    return int(((item or {}).get("JobIteration") or {}).get("Index") or 0)
 
 
 class ServiceView:
@@ -377,7 +384,7 @@ class ServiceTracker:
             return None
         self.reached = True
         if is_job(service):
-            return self.conclude(NO_ROLLOUT, "job-mode service: no rollout to verify", service, started)
+            return self._job(view, recreated, started)
 
         status = service.get("UpdateStatus") or {}
         state = status.get("State")
@@ -436,6 +443,36 @@ class ServiceTracker:
             return CONVERGED, f"{changes.describe()}; swarm shows no update status (a repeated deploy of the same spec clears it)", True
         what = changes.describe()
         return NO_ROLLOUT, f"{what} redeploy" if what in ("label-only", "unchanged") else what, False
+
+    def _job(self, view: ServiceView, recreated: bool, started: float) -> ServiceVerdict | None:
+        """A job-mode service: every deploy runs it again (a new JobIteration); it passes once that run completed.
+
+        Completion is a job's success; any task that failed since the snapshot fails the upgrade,
+        as it would for any service, also one swarm retried with success.
+        """
+        service = view.service
+        failed = [
+            t for t in failed_since_snapshot(view, self.before, self.stack_taken_at)
+            if (t.get("Status") or {}).get("State") != "complete"
+        ]
+        if failed:
+            return self.conclude(
+                UNSTABLE, "job-mode service: a task of the job failed since the snapshot", service, started,
+                failed_task=task_failure(view, failed[0]),
+            )
+        iteration = job_iteration(service.get("JobStatus"))
+        run = [t for t in view.tasks() if job_iteration(t) == iteration]
+        completed = sum(1 for t in run if (t.get("Status") or {}).get("State") == "complete")
+        mode = service["Spec"].get("Mode") or {}
+        wanted = int((mode.get("ReplicatedJob") or {}).get("TotalCompletions") or 1) if "ReplicatedJob" in mode else max(len(run), 1)
+        if completed < wanted:
+            self.phase = f"job-mode service: {completed} of {wanted} task(s) of run {iteration} completed"
+            return None
+        if self.before is None or recreated:
+            outcome = CREATED
+        else:
+            outcome = CONVERGED if SpecChanges(self.before.spec, service["Spec"]).rollout else NO_ROLLOUT
+        return self.conclude(outcome, f"job-mode service: run {iteration} ran to completion ({completed} task(s))", service, started)
 
     def _settle(self, view: ServiceView, state: str | None, recreated: bool, now: float, started: float) -> ServiceVerdict | None:
         """Swarm is done with the service (completed, or nothing to roll out): no new failure, then the window."""
