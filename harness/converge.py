@@ -76,9 +76,10 @@ DEFAULT_HEALTH_RETRIES = 3
 # the shortest stability window by default: a crash a few seconds after swarm's
 # monitor window (a migration that fails, a worker that dies at its first job)
 DEFAULT_MIN_STABILITY = 10.0
-# how long to wait for the deploy to reach at least one service before saying
-# the snapshot is newer than the deploy (docker stack deploy updates every
-# service before it returns, so a check started after it needs no more)
+# how long to wait for the deploy to reach a service before saying the snapshot
+# is newer than the deploy (no service reached) or that the service is not in
+# the deployed files (others reached): docker stack deploy updates every service
+# it deploys before it returns, so a check started after it needs no more
 NOT_REACHED_GRACE = 2.0
 
 
@@ -678,9 +679,13 @@ class StackWatch:
                 if self.finished():
                     break
                 elapsed = time.monotonic() - self.started
-                if not any(t.reached for t in self.trackers.values()) and elapsed >= min(NOT_REACHED_GRACE, self.timeout):
-                    self._conclude_snapshot_too_late()
-                    break
+                if elapsed >= min(NOT_REACHED_GRACE, self.timeout):
+                    if not any(t.reached for t in self.trackers.values()):
+                        self._conclude_snapshot_too_late()
+                        break
+                    self._conclude_left_out()
+                    if self.finished():
+                        break
                 if time.monotonic() >= self.deadline:
                     for name, tracker in self.trackers.items():
                         if tracker.verdict is None:
@@ -715,6 +720,19 @@ class StackWatch:
         return Verdict(
             stack=self.stack, services=results, elapsed=round(time.monotonic() - self.started, 3), warnings=list(self.before.warnings)
         )
+
+    def _conclude_left_out(self) -> None:
+        """Services the deploy did not reach although it reached others: not in the deployed files."""
+        for tracker in self.trackers.values():
+            if tracker.verdict is None and not tracker.reached:
+                tracker.verdict = tracker.conclude(
+                    NOT_DEPLOYED,
+                    f"the deploy updated other services of the stack but not this one (Version.Index still "
+                    f"{tracker.before.version}): it is not in the deployed compose files, and docker stack deploy "
+                    "(abra too) keeps such a service running its old spec unless run with --prune",
+                    tracker.last_service,
+                    self.started,
+                )
 
     def _conclude_snapshot_too_late(self) -> None:
         evidence = [

@@ -235,6 +235,7 @@ def test_a_job_whose_new_run_fails_fails_the_upgrade_and_one_that_completes_pass
     seed = verdict.service("seed")  # unchanged, run again by the deploy, completed
     assert seed.outcome == "no-rollout-needed" and "ran to completion" in seed.reason, seed
 
+
 # 7. diagnoses --------------------------------------------------------------------------------
 
 
@@ -251,6 +252,22 @@ def test_snapshot_taken_after_the_deploy_is_said_at_once(lab, tmp_path):
     assert time.monotonic() - started < 15
     assert run.returncode == 1, run.stdout + run.stderr
     assert "snapshot is newer than the deploy" in run.stdout
+
+
+@swarm_scenario
+def test_service_left_out_of_the_deploy_is_said_at_once(lab, tmp_path):
+    """docker stack deploy (abra too) keeps a service the new compose file no longer has, old spec and all."""
+    stack = lab.new_stack("left")
+    app = lambda v: service_spec(SERVE.format(v=v), chaos=v, stack=stack, update=STOP_FIRST)
+    before = upgrade_stack(lab, stack, {"app": app(BASE), "cache": service_spec(SERVE.format(v="c"))}, {"app": app(NEW)})
+
+    started = time.monotonic()
+    verdict = check_upgrade(lab.client, stack, before, timeout=60, min_stability=1)
+    assert time.monotonic() - started < 15
+    assert not verdict.passed
+    cache = verdict.service("cache")
+    assert cache.outcome == "not-deployed"
+    assert "--prune" in cache.reason, cache.reason
 
 
 @swarm_scenario
