@@ -635,12 +635,14 @@ class StackWatch:
         if not live:
             raise HarnessUnavailable(f"stack {self.stack!r} has no services on this swarm any more")
         for name in live:
-            if name not in self.trackers:  # added by the deploy
-                self.trackers[name] = ServiceTracker(name, None, self.before.taken_at, self.min_stability)
+            tracker = self.trackers.get(name)
+            # added by the deploy, or created again by a later deploy after it was removed
+            if tracker is None or (tracker.verdict is not None and tracker.verdict.outcome == REMOVED):
+                self.trackers[name] = ServiceTracker(name, self.before.services.get(name), self.before.taken_at, self.min_stability)
         self.views = {}
         for name, tracker in self.trackers.items():
             if tracker.verdict is not None and (not tracker.verdict.passed or tracker.verdict.outcome == REMOVED):
-                continue  # failures (and removals) are final
+                continue  # failures are final, and removals unless the service comes back
             if name not in live:
                 tracker.verdict = tracker.conclude(REMOVED, "the deploy removed this service", None, self.started)
                 continue

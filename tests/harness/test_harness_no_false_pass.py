@@ -112,6 +112,28 @@ def test_a_service_that_passed_early_is_rechecked_until_the_stack_verdict(lab, t
     assert verdict.service("db").failed_task.exit_code == 4
 
 
+
+@swarm_scenario
+def test_a_service_pruned_then_deployed_again_mid_check_is_checked(lab, tmp_path):
+    stack = lab.new_stack("prune")
+    app = lambda v: service_spec(SERVE.format(v=v), chaos=v, stack=stack, update=STOP_FIRST)
+    lab.deploy_base(stack, lab.write("compose.base.yml", {"app": app(BASE), "worker": service_spec(SERVE.format(v="w1"))}))
+    before = snapshot_stack(lab.client, stack)
+    lab.deploy(stack, lab.write("compose.yml", {"app": app(NEW)}), prune=True)  # worker left out by mistake
+    fixed = lab.write("compose.fixed.yml", {"app": app(NEW), "worker": service_spec("echo w2; sleep 2; exit 1")})
+    redeployed = []
+
+    def deploy_again_once_seen_removed(progress):
+        if not redeployed and progress.get(f"{stack}_worker") == "removed by the deploy":
+            lab.deploy(stack, fixed)  # the second deploy, while the harness waits
+            redeployed.append(True)
+
+    verdict = check_upgrade(lab.client, stack, before, timeout=60, min_stability=5, on_progress=deploy_again_once_seen_removed)
+    assert redeployed
+    assert not verdict.passed, verdict.render()
+    worker = verdict.service("worker")
+    assert worker.outcome == "unstable" and worker.failed_task.exit_code == 1
+
 # 3. crashes after swarm's monitor window ----------------------------------------------------
 
 
