@@ -134,6 +134,21 @@ def test_a_service_pruned_then_deployed_again_mid_check_is_checked(lab, tmp_path
     worker = verdict.service("worker")
     assert worker.outcome == "unstable" and worker.failed_task.exit_code == 1
 
+
+@swarm_scenario
+def test_global_service_upgrade_and_replicas_scaled_down_pass(lab, tmp_path):
+    stack = lab.new_stack("down")
+    agent = lambda v: dict(service_spec(SERVE.format(v=v)), deploy={"mode": "global", "update_config": STOP_FIRST})
+    scaled = lambda n: dict(service_spec(SERVE.format(v="s")), deploy={"replicas": n, "restart_policy": {"condition": "any", "delay": "1s"}})
+    before = upgrade_stack(
+        lab, stack, {"agent": agent(1), "web": scaled(2), "spare": scaled(1)}, {"agent": agent(2), "web": scaled(1), "spare": scaled(0)}
+    )
+
+    verdict = check_upgrade(lab.client, stack, before, timeout=60, min_stability=2)
+    assert verdict.passed, verdict.render()
+    assert verdict.service("agent").outcome == "converged"
+    assert [verdict.service(name).reason.split(":")[0] for name in ("web", "spare")] == ["replicas 2 -> 1", "replicas 1 -> 0"]
+
 # 3. crashes after swarm's monitor window ----------------------------------------------------
 
 
