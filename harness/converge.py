@@ -448,20 +448,21 @@ class ServiceTracker:
     def _job(self, view: ServiceView, recreated: bool, started: float) -> ServiceVerdict | None:
         """A job-mode service: every deploy runs it again (a new JobIteration); it passes once that run completed.
 
-        Completion is a job's success; any task that failed since the snapshot fails the upgrade,
-        as it would for any service, also one swarm retried with success.
+        Completion is a job's success; a task of that run that failed since the snapshot fails the
+        upgrade, as it would for any service, also one swarm retried with success. Tasks of an
+        earlier run are old news, as old tasks are in a rollout: swarm stops them itself.
         """
         service = view.service
+        iteration = job_iteration(service.get("JobStatus"))
         failed = [
             t for t in failed_since_snapshot(view, self.before, self.stack_taken_at)
-            if (t.get("Status") or {}).get("State") != "complete"
+            if (t.get("Status") or {}).get("State") != "complete" and job_iteration(t) == iteration
         ]
         if failed:
             return self.conclude(
                 UNSTABLE, "job-mode service: a task of the job failed since the snapshot", service, started,
                 failed_task=task_failure(view, failed[0]),
             )
-        iteration = job_iteration(service.get("JobStatus"))
         run = [t for t in view.tasks() if job_iteration(t) == iteration]
         completed = sum(1 for t in run if (t.get("Status") or {}).get("State") == "complete")
         mode = service["Spec"].get("Mode") or {}
