@@ -120,6 +120,17 @@ def is_job(service: dict) -> bool:
     return "ReplicatedJob" in mode or "GlobalJob" in mode
 
 
+def job_completions(service: dict, run: list[dict]) -> int:
+    """How many tasks of a run must complete: TotalCompletions (0 runs nothing; unset, MaxConcurrent),
+    or for a global job every task swarm started for the run (one per eligible node), and at
+    least one, so a run whose tasks do not exist yet does not pass."""
+    job = (service["Spec"].get("Mode") or {}).get("ReplicatedJob")
+    if job is None:
+        return max(len(run), 1)
+    total = job.get("TotalCompletions")
+    return int(total if total is not None else job.get("MaxConcurrent", 1))
+
+
 def job_iteration(item: dict | None) -> int:
     """The run of a job a service's JobStatus or a task belongs to (swarm omits index 0)."""
     return int(((item or {}).get("JobIteration") or {}).get("Index") or 0)
@@ -465,8 +476,7 @@ class ServiceTracker:
             )
         run = [t for t in view.tasks() if job_iteration(t) == iteration]
         completed = sum(1 for t in run if (t.get("Status") or {}).get("State") == "complete")
-        mode = service["Spec"].get("Mode") or {}
-        wanted = int((mode.get("ReplicatedJob") or {}).get("TotalCompletions") or 1) if "ReplicatedJob" in mode else max(len(run), 1)
+        wanted = job_completions(service, run)
         if completed < wanted:
             self.phase = f"job-mode service: {completed} of {wanted} task(s) of run {iteration} completed"
             return None

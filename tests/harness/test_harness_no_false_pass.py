@@ -254,15 +254,17 @@ def test_a_task_that_failed_before_the_snapshot_does_not_fail_the_upgrade(lab, t
 @swarm_scenario
 def test_a_job_whose_new_run_fails_fails_the_upgrade_and_one_that_completes_passes(lab, tmp_path):
     stack = lab.new_stack("job")
-    job = lambda cmd: dict(
-        service_spec(cmd), deploy={"mode": "replicated-job", "restart_policy": {"condition": "on-failure", "delay": "1s", "max_attempts": 1}}
+    job = lambda cmd, runs=1: dict(
+        service_spec(cmd),
+        deploy={"mode": "replicated-job", "replicas": runs, "restart_policy": {"condition": "on-failure", "delay": "1s", "max_attempts": 1}},
     )
     app = service_spec(SERVE.format(v=BASE))
+    idle = job("echo never", runs=0)  # a job kept at 0 completions: nothing to run
     done = lambda name: [t["Status"]["State"] for t in lab.client.api.tasks(filters={"service": f"{stack}_{name}"})] == ["complete"]
-    lab.deploy(stack, lab.write("compose.base.yml", {"app": app, "migrate": job("echo migrate 1"), "seed": job("echo seed")}))
+    lab.deploy(stack, lab.write("compose.base.yml", {"app": app, "migrate": job("echo migrate 1"), "seed": job("echo seed"), "idle": idle}))
     wait_for(lambda: running_new_task(lab.client, f"{stack}_app") and done("migrate") and done("seed"), "the base stack")
     before = snapshot_stack(lab.client, stack)
-    lab.deploy(stack, lab.write("compose.yml", {"app": app, "migrate": job("echo migrate 2; sleep 1; exit 5"), "seed": job("echo seed")}))
+    lab.deploy(stack, lab.write("compose.yml", {"app": app, "migrate": job("echo migrate 2; sleep 1; exit 5"), "seed": job("echo seed"), "idle": idle}))
 
     verdict = check_upgrade(lab.client, stack, before, timeout=30, min_stability=2, fail_fast=False)
     assert not verdict.passed, verdict.render()
@@ -271,6 +273,7 @@ def test_a_job_whose_new_run_fails_fails_the_upgrade_and_one_that_completes_pass
     assert migrate.failed_task.exit_code == 5
     seed = verdict.service("seed")  # unchanged, run again by the deploy, completed
     assert seed.outcome == "no-rollout-needed" and "ran to completion" in seed.reason, seed
+    assert verdict.service("idle").outcome == "no-rollout-needed"
 
 
 # 7. diagnoses --------------------------------------------------------------------------------
