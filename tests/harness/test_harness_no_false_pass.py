@@ -149,6 +149,29 @@ def test_global_service_upgrade_and_replicas_scaled_down_pass(lab, tmp_path):
     assert verdict.service("agent").outcome == "converged"
     assert [verdict.service(name).reason.split(":")[0] for name in ("web", "spare")] == ["replicas 2 -> 1", "replicas 1 -> 0"]
 
+
+@swarm_scenario
+def test_a_new_spec_rolled_out_between_two_looks_restarts_the_window(lab, tmp_path):
+    """A second deploy whose whole rollout falls between two polls (a long --poll-interval, a stalled
+    runner) is never seen updating: the window must still hold for the spec that now runs."""
+    stack = lab.new_stack("between")
+    policy = {"failure_action": "rollback", "order": "stop-first", "monitor": "1s"}
+    app = lambda cmd, v: service_spec(cmd.format(v=v), chaos=v, stack=stack, update=policy)
+    before = upgrade_stack(lab, stack, {"app": app(SERVE, BASE)}, {"app": app(SERVE, NEW)})
+    third = lab.write("compose.third.yml", {"app": app("echo {v}; sleep 6; exit 1", "33333333")})
+    redeployed = []
+
+    def deploy_and_roll_out_between_polls(progress):
+        if not redeployed and "stability window ends" in progress[f"{stack}_app"]:
+            lab.deploy(stack, third)
+            wait_for(lambda: (lab.client.api.inspect_service(f"{stack}_app").get("UpdateStatus") or {}).get("State") == "completed", "the third rollout")
+            redeployed.append(True)
+
+    verdict = check_upgrade(lab.client, stack, before, timeout=60, min_stability=6, on_progress=deploy_and_roll_out_between_polls)
+    assert redeployed
+    assert not verdict.passed, verdict.render()
+    assert verdict.service("app").failed_task.exit_code == 1
+
 # 3. crashes after swarm's monitor window ----------------------------------------------------
 
 
