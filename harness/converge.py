@@ -349,7 +349,7 @@ class ServiceTracker:
         self.reached = before is None  # a service the deploy added has been reached by it
         self.window_start: float | None = None
         self.window = 0.0
-        self.window_spec: dict | None = None  # the service spec the window holds for
+        self.window_for: tuple | None = None  # the service id and spec the window holds for
         self.passed_once = False
 
     # --- helpers --------------------------------------------------------------
@@ -508,11 +508,11 @@ class ServiceTracker:
             self.window_start = None
             self.phase = f"{what}; waiting for every task to be up to date and running"
             return None
-        if self.window_start is None or service["Spec"] != self.window_spec:
-            # the window holds for one spec: a later deploy's, even if no look saw it roll out, starts it again
+        if self.window_start is None or (service["ID"], service["Spec"]) != self.window_for:
+            # the window holds for one service and spec: a later deploy's, even one no look saw roll out, starts it again
             self.window_start = now
             self.window = stability_window(service["Spec"], self.min_stability)
-            self.window_spec = service["Spec"]
+            self.window_for = (service["ID"], service["Spec"])
         if now < self.window_start + self.window:
             self.phase = f"{what}; stability window ends in {self.window_start + self.window - now:.1f}s"
             return None

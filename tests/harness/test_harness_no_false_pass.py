@@ -150,27 +150,58 @@ def test_global_service_upgrade_and_replicas_scaled_down_pass(lab, tmp_path):
     assert [verdict.service(name).reason.split(":")[0] for name in ("web", "spare")] == ["replicas 2 -> 1", "replicas 1 -> 0"]
 
 
+class BetweenTwoLooks:
+    """An ``on_progress`` hook that makes a second deploy happen wholly between two looks of the
+    harness: when the window of the first deploy starts, it runs ``redeploy`` and stalls until
+    that window is over (a long --poll-interval, a stalled runner). At the next look it kills
+    the task the second deploy started: a crash inside that deploy's own window."""
+
+    WINDOW = 6
+
+    def __init__(self, lab, stack, redeploy):
+        self.lab, self.service, self.redeploy = lab, f"{stack}_app", redeploy
+        self.redeployed = self.killed = None
+
+    def __call__(self, progress):
+        if self.redeployed is None and "stability window ends" in progress[self.service]:
+            started = time.monotonic()
+            self.redeploy()
+            self.redeployed = wait_for(lambda: running_new_task(self.lab.client, self.service), "the second deploy to run")
+            time.sleep(max(0.0, started + self.WINDOW + 0.5 - time.monotonic()))
+        elif self.redeployed is not None and self.killed is None:
+            self.lab.client.api.kill(container_of(self.lab.client, self.redeployed))
+            state = lambda: self.lab.client.api.inspect_task(self.redeployed)["Status"]["State"]
+            self.killed = wait_for(lambda: state() == "failed", "the killed task to fail", timeout=30)
+
+
 @swarm_scenario
 def test_a_new_spec_rolled_out_between_two_looks_restarts_the_window(lab, tmp_path):
-    """A second deploy whose whole rollout falls between two polls (a long --poll-interval, a stalled
-    runner) is never seen updating: the window must still hold for the spec that now runs."""
     stack = lab.new_stack("between")
     policy = {"failure_action": "rollback", "order": "stop-first", "monitor": "1s"}
-    app = lambda cmd, v: service_spec(cmd.format(v=v), chaos=v, stack=stack, update=policy)
-    before = upgrade_stack(lab, stack, {"app": app(SERVE, BASE)}, {"app": app(SERVE, NEW)})
-    third = lab.write("compose.third.yml", {"app": app("echo {v}; sleep 6; exit 1", "33333333")})
-    redeployed = []
+    app = lambda v: service_spec(SERVE.format(v=v), chaos=v, stack=stack, update=policy)
+    before = upgrade_stack(lab, stack, {"app": app(BASE)}, {"app": app(NEW)})
+    third = lab.write("compose.third.yml", {"app": app("33333333")})
+    rolled_out = lambda: (lab.client.api.inspect_service(f"{stack}_app").get("UpdateStatus") or {}).get("State") == "completed"
+    hook = BetweenTwoLooks(lab, stack, lambda: (lab.deploy(stack, third), wait_for(rolled_out, "the third rollout")))
 
-    def deploy_and_roll_out_between_polls(progress):
-        if not redeployed and "stability window ends" in progress[f"{stack}_app"]:
-            lab.deploy(stack, third)
-            wait_for(lambda: (lab.client.api.inspect_service(f"{stack}_app").get("UpdateStatus") or {}).get("State") == "completed", "the third rollout")
-            redeployed.append(True)
-
-    verdict = check_upgrade(lab.client, stack, before, timeout=60, min_stability=6, on_progress=deploy_and_roll_out_between_polls)
-    assert redeployed
+    verdict = check_upgrade(lab.client, stack, before, timeout=60, min_stability=hook.WINDOW, on_progress=hook)
+    assert hook.killed, verdict.render()
     assert not verdict.passed, verdict.render()
-    assert verdict.service("app").failed_task.exit_code == 1
+    assert verdict.service("app").failed_task.task_id == hook.redeployed
+
+
+@swarm_scenario
+def test_a_stack_deployed_afresh_between_two_looks_restarts_the_window(lab, tmp_path):
+    stack = lab.new_stack("afresh")
+    app = service_spec(SERVE.format(v=NEW), chaos=NEW, stack=stack)
+    before = upgrade_stack(lab, stack, {"app": service_spec(SERVE.format(v=BASE), chaos=BASE, stack=stack)}, {"app": app})
+    afresh = lab.write("compose.afresh.yml", {"app": app})  # the same spec: only the service id differs
+    hook = BetweenTwoLooks(lab, stack, lambda: (lab.remove(stack), lab.deploy(stack, afresh)))
+
+    verdict = check_upgrade(lab.client, stack, before, timeout=60, min_stability=hook.WINDOW, on_progress=hook)
+    assert hook.killed, verdict.render()
+    assert not verdict.passed, verdict.render()
+    assert verdict.service("app").failed_task.task_id == hook.redeployed
 
 # 3. crashes after swarm's monitor window ----------------------------------------------------
 
