@@ -162,6 +162,12 @@ class BetweenTwoLooks:
         self.lab, self.service, self.redeploy = lab, f"{stack}_app", redeploy
         self.redeployed = self.killed = None
 
+    def assert_caught(self, before):
+        verdict = check_upgrade(self.lab.client, before.stack, before, timeout=60, min_stability=self.WINDOW, on_progress=self)
+        assert self.killed, verdict.render()
+        assert not verdict.passed, verdict.render()
+        assert verdict.service("app").failed_task.task_id == self.redeployed
+
     def __call__(self, progress):
         if self.redeployed is None and "stability window ends" in progress[self.service]:
             started = time.monotonic()
@@ -184,10 +190,8 @@ def test_a_new_spec_rolled_out_between_two_looks_restarts_the_window(lab, tmp_pa
     rolled_out = lambda: (lab.client.api.inspect_service(f"{stack}_app").get("UpdateStatus") or {}).get("State") == "completed"
     hook = BetweenTwoLooks(lab, stack, lambda: (lab.deploy(stack, third), wait_for(rolled_out, "the third rollout")))
 
-    verdict = check_upgrade(lab.client, stack, before, timeout=60, min_stability=hook.WINDOW, on_progress=hook)
-    assert hook.killed, verdict.render()
-    assert not verdict.passed, verdict.render()
-    assert verdict.service("app").failed_task.task_id == hook.redeployed
+
+    hook.assert_caught(before)
 
 
 @swarm_scenario
@@ -195,13 +199,12 @@ def test_a_stack_deployed_afresh_between_two_looks_restarts_the_window(lab, tmp_
     stack = lab.new_stack("afresh")
     app = service_spec(SERVE.format(v=NEW), chaos=NEW, stack=stack)
     before = upgrade_stack(lab, stack, {"app": service_spec(SERVE.format(v=BASE), chaos=BASE, stack=stack)}, {"app": app})
-    afresh = lab.write("compose.afresh.yml", {"app": app})  # the same spec: only the service id differs
+    afresh = lab.write("compose.afresh.yml", {"app": app})  # the same file: another service id
     hook = BetweenTwoLooks(lab, stack, lambda: (lab.remove(stack), lab.deploy(stack, afresh)))
 
-    verdict = check_upgrade(lab.client, stack, before, timeout=60, min_stability=hook.WINDOW, on_progress=hook)
-    assert hook.killed, verdict.render()
-    assert not verdict.passed, verdict.render()
-    assert verdict.service("app").failed_task.task_id == hook.redeployed
+
+    hook.assert_caught(before)
+
 
 # 3. crashes after swarm's monitor window ----------------------------------------------------
 
