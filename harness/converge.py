@@ -14,6 +14,8 @@ live service and its tasks, compares them with the phase-0 snapshot and decides:
                             whatever UpdateStatus says: a repeated deploy clears it),
                             created (new, or recreated with another service id) or
                             no-rollout-needed (labels or nothing changed)
+  job mode                  every deploy runs the job again: a failed task fails (unstable);
+                            pass once that run's tasks all completed
 
 A passing verdict is provisional: every poll re-checks every service that has not
 failed, and the stack passes only when all of them pass in the same poll.
@@ -62,6 +64,8 @@ DEFAULT_POLL_INTERVAL = 0.5  # the fallback when no event arrives; keeps a verdi
 ROLLBACK_STATES = ("rollback_started", "rollback_completed")
 # task states that end a task without swarm having asked it to stop
 FAILED_TASK_STATES = ("failed", "rejected", "complete", "orphaned")
+# restart conditions under which swarm never restarts a task that exited 0
+ONE_SHOT_CONDITIONS = ("none", "on-failure")
 _TASK_ID_IN_MESSAGE = re.compile(r"\btask ([0-9a-z]{25})\b")
 
 # swarmkit defaults when a spec leaves the field unset
@@ -72,9 +76,10 @@ DEFAULT_HEALTH_RETRIES = 3
 # the shortest stability window by default: a crash a few seconds after swarm's
 # monitor window (a migration that fails, a worker that dies at its first job)
 DEFAULT_MIN_STABILITY = 10.0
-# how long to wait for the deploy to reach at least one service before saying
-# the snapshot is newer than the deploy (docker stack deploy updates every
-# service before it returns, so a check started after it needs no more)
+# how long to wait for the deploy to reach a service before saying the snapshot
+# is newer than the deploy (no service reached) or that the service is not in
+# the deployed files (others reached): docker stack deploy updates every service
+# it deploys before it returns, so a check started after it needs no more
 NOT_REACHED_GRACE = 2.0
 
 
@@ -113,6 +118,22 @@ def expected_replicas(service: dict) -> int | None:
 def is_job(service: dict) -> bool:
     mode = service["Spec"].get("Mode") or {}
     return "ReplicatedJob" in mode or "GlobalJob" in mode
+
+
+def job_completions(service: dict, run: list[dict]) -> int:
+    """How many tasks of a run must complete: TotalCompletions (0 runs nothing; unset, MaxConcurrent),
+    or for a global job every task swarm started for the run (one per eligible node), and at
+    least one, so a run whose tasks do not exist yet does not pass."""
+    job = (service["Spec"].get("Mode") or {}).get("ReplicatedJob")
+    if job is None:
+        return max(len(run), 1)
+    total = job.get("TotalCompletions")
+    return int(total if total is not None else job.get("MaxConcurrent", 1))
+
+
+def job_iteration(item: dict | None) -> int:
+    """The run of a job a service's JobStatus or a task belongs to (swarm omits index 0)."""
+    return int(((item or {}).get("JobIteration") or {}).get("Index") or 0)
 
 
 class ServiceView:
@@ -256,9 +277,35 @@ def deploy_reached(before: ServiceState, service: dict) -> bool:
     return True
 
 
+def finished_one_shots(view: ServiceView) -> int:
+    """Slots (replicas, or nodes of a global service) whose task ran to completion for good.
+
+    With restart_policy condition none or on-failure swarm never restarts a task
+    that exited 0, and a redeploy that leaves the spec alone does not start it
+    again: such a slot keeps no desired-running task. Only a task of the current
+    spec counts (a changed spec gets a new task). A completion after the snapshot
+    is still a failure (failed_since_snapshot): swarm counts exit 0 in a rollout.
+    """
+    restart = (view.service["Spec"].get("TaskTemplate") or {}).get("RestartPolicy") or {}
+    if restart.get("Condition") not in ONE_SHOT_CONDITIONS:
+        return 0
+    current = view.current_spec_ids()
+    live = {task_slot(t) for t in view.tasks() if t.get("DesiredState") in ("running", "ready")}
+    return len({
+        task_slot(t) for t in view.tasks()
+        if (t.get("Status") or {}).get("State") == "complete" and t["ID"] in current and task_slot(t) not in live
+    })
+
+
+def task_slot(task: dict) -> Any:
+    """The replica slot of a replicated task; a global service has one slot per node."""
+    return task.get("Slot") or task.get("NodeID")
+
+
 def running_check(view: ServiceView) -> tuple[bool, list[PendingTask]]:
     """Are all desired-running tasks up to date and running, and as many as wanted?
 
+    A one-shot that ran to completion for good counts as one of the wanted tasks.
     Returns (ok, the tasks that should run but do not, each with swarm's reason).
     """
     desired = [t for t in view.tasks() if t.get("DesiredState") == "running"]
@@ -276,7 +323,7 @@ def running_check(view: ServiceView) -> tuple[bool, list[PendingTask]]:
         for t in not_running
     ]
     outdated = [t for t in desired if t["ID"] not in fresh]
-    running = sum(1 for t in desired if (t.get("Status") or {}).get("State") == "running")
+    running = sum(1 for t in desired if (t.get("Status") or {}).get("State") == "running") + finished_one_shots(view)
     wanted = expected_replicas(view.service)
     enough = running >= wanted if wanted is not None else running >= 1
     return (not not_running and not outdated and enough), pending
@@ -302,6 +349,7 @@ class ServiceTracker:
         self.reached = before is None  # a service the deploy added has been reached by it
         self.window_start: float | None = None
         self.window = 0.0
+        self.window_for: tuple | None = None  # the service id and spec the window holds for
         self.passed_once = False
 
     # --- helpers --------------------------------------------------------------
@@ -349,7 +397,7 @@ class ServiceTracker:
             return None
         self.reached = True
         if is_job(service):
-            return self.conclude(NO_ROLLOUT, "job-mode service: no rollout to verify", service, started)
+            return self._job(view, recreated, started)
 
         status = service.get("UpdateStatus") or {}
         state = status.get("State")
@@ -409,6 +457,36 @@ class ServiceTracker:
         what = changes.describe()
         return NO_ROLLOUT, f"{what} redeploy" if what in ("label-only", "unchanged") else what, False
 
+    def _job(self, view: ServiceView, recreated: bool, started: float) -> ServiceVerdict | None:
+        """A job-mode service: every deploy runs it again (a new JobIteration); it passes once that run completed.
+
+        Completion is a job's success; a task of that run that failed since the snapshot fails the
+        upgrade, as it would for any service, also one swarm retried with success. Tasks of an
+        earlier run are old news, as old tasks are in a rollout: swarm stops them itself.
+        """
+        service = view.service
+        iteration = job_iteration(service.get("JobStatus"))
+        failed = [
+            t for t in failed_since_snapshot(view, self.before, self.stack_taken_at)
+            if (t.get("Status") or {}).get("State") != "complete" and job_iteration(t) == iteration
+        ]
+        if failed:
+            return self.conclude(
+                UNSTABLE, "job-mode service: a task of the job failed since the snapshot", service, started,
+                failed_task=task_failure(view, failed[0]),
+            )
+        run = [t for t in view.tasks() if job_iteration(t) == iteration]
+        completed = sum(1 for t in run if (t.get("Status") or {}).get("State") == "complete")
+        wanted = job_completions(service, run)
+        if completed < wanted:
+            self.phase = f"job-mode service: {completed} of {wanted} task(s) of run {iteration} completed"
+            return None
+        if self.before is None or recreated:
+            outcome = CREATED
+        else:
+            outcome = CONVERGED if SpecChanges(self.before.spec, service["Spec"]).rollout else NO_ROLLOUT
+        return self.conclude(outcome, f"job-mode service: run {iteration} ran to completion ({completed} task(s))", service, started)
+
     def _settle(self, view: ServiceView, state: str | None, recreated: bool, now: float, started: float) -> ServiceVerdict | None:
         """Swarm is done with the service (completed, or nothing to roll out): no new failure, then the window."""
         service = view.service
@@ -430,9 +508,11 @@ class ServiceTracker:
             self.window_start = None
             self.phase = f"{what}; waiting for every task to be up to date and running"
             return None
-        if self.window_start is None:
+        if self.window_start is None or (service["ID"], service["Spec"]) != self.window_for:
+            # the window holds for one service and spec: a later deploy's, even one no look saw roll out, starts it again
             self.window_start = now
             self.window = stability_window(service["Spec"], self.min_stability)
+            self.window_for = (service["ID"], service["Spec"])
         if now < self.window_start + self.window:
             self.phase = f"{what}; stability window ends in {self.window_start + self.window - now:.1f}s"
             return None
@@ -441,7 +521,9 @@ class ServiceTracker:
             reason = f"{what} and stayed healthy for the {self.window:g}s stability window"
         else:
             reason = f"{what}: every task is up to date and stayed running for the {self.window:g}s stability window"
-        return self.conclude(outcome, reason, service, started)
+        finished = finished_one_shots(view)
+        notes = [f"{finished} one-shot task(s) ran to completion before the upgrade; swarm does not start them again"] if finished else []
+        return self.conclude(outcome, reason, service, started, notes=notes)
 
     def at_deadline(self, view: ServiceView | None, started: float, timeout: float) -> ServiceVerdict:
         """The failure verdict for a service still undecided when time ran out."""
@@ -567,12 +649,14 @@ class StackWatch:
         if not live:
             raise HarnessUnavailable(f"stack {self.stack!r} has no services on this swarm any more")
         for name in live:
-            if name not in self.trackers:  # added by the deploy
-                self.trackers[name] = ServiceTracker(name, None, self.before.taken_at, self.min_stability)
+            tracker = self.trackers.get(name)
+            # added by the deploy, or created again by a later deploy after it was removed
+            if tracker is None or (tracker.verdict is not None and tracker.verdict.outcome == REMOVED):
+                self.trackers[name] = ServiceTracker(name, self.before.services.get(name), self.before.taken_at, self.min_stability)
         self.views = {}
         for name, tracker in self.trackers.items():
             if tracker.verdict is not None and (not tracker.verdict.passed or tracker.verdict.outcome == REMOVED):
-                continue  # failures (and removals) are final
+                continue  # failures are final, and removals unless the service comes back
             if name not in live:
                 tracker.verdict = tracker.conclude(REMOVED, "the deploy removed this service", None, self.started)
                 continue
@@ -611,9 +695,13 @@ class StackWatch:
                 if self.finished():
                     break
                 elapsed = time.monotonic() - self.started
-                if not any(t.reached for t in self.trackers.values()) and elapsed >= min(NOT_REACHED_GRACE, self.timeout):
-                    self._conclude_snapshot_too_late()
-                    break
+                if elapsed >= min(NOT_REACHED_GRACE, self.timeout):
+                    if not any(t.reached for t in self.trackers.values()):
+                        self._conclude_snapshot_too_late()
+                        break
+                    self._conclude_left_out()
+                    if self.finished():
+                        break
                 if time.monotonic() >= self.deadline:
                     for name, tracker in self.trackers.items():
                         if tracker.verdict is None:
@@ -648,6 +736,19 @@ class StackWatch:
         return Verdict(
             stack=self.stack, services=results, elapsed=round(time.monotonic() - self.started, 3), warnings=list(self.before.warnings)
         )
+
+    def _conclude_left_out(self) -> None:
+        """Services the deploy did not reach although it reached others: not in the deployed files."""
+        for tracker in self.trackers.values():
+            if tracker.verdict is None and not tracker.reached:
+                tracker.verdict = tracker.conclude(
+                    NOT_DEPLOYED,
+                    f"the deploy updated other services of the stack but not this one (Version.Index still "
+                    f"{tracker.before.version}): it is not in the deployed compose files, and docker stack deploy "
+                    "(abra too) keeps such a service running its old spec unless run with --prune",
+                    tracker.last_service,
+                    self.started,
+                )
 
     def _conclude_snapshot_too_late(self) -> None:
         evidence = [

@@ -82,8 +82,8 @@ class SwarmLab:
         path.write_text(json.dumps({"version": "3.8", "services": services}, indent=2))
         return path
 
-    def deploy(self, stack: str, *files: Path) -> None:
-        args = ["docker", "stack", "deploy", "--detach=true", "--resolve-image", "never"]
+    def deploy(self, stack: str, *files: Path, prune: bool = False) -> None:
+        args = ["docker", "stack", "deploy", "--detach=true", "--resolve-image", "never"] + (["--prune"] if prune else [])
         for f in files:
             args += ["-c", str(f)]
         result = subprocess.run(args + [stack], capture_output=True, text=True, timeout=120)

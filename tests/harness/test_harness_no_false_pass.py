@@ -112,6 +112,100 @@ def test_a_service_that_passed_early_is_rechecked_until_the_stack_verdict(lab, t
     assert verdict.service("db").failed_task.exit_code == 4
 
 
+
+@swarm_scenario
+def test_a_service_pruned_then_deployed_again_mid_check_is_checked(lab, tmp_path):
+    stack = lab.new_stack("prune")
+    app = lambda v: service_spec(SERVE.format(v=v), chaos=v, stack=stack, update=STOP_FIRST)
+    lab.deploy_base(stack, lab.write("compose.base.yml", {"app": app(BASE), "worker": service_spec(SERVE.format(v="w1"))}))
+    before = snapshot_stack(lab.client, stack)
+    lab.deploy(stack, lab.write("compose.yml", {"app": app(NEW)}), prune=True)  # worker left out by mistake
+    fixed = lab.write("compose.fixed.yml", {"app": app(NEW), "worker": service_spec("echo w2; sleep 2; exit 1")})
+    redeployed = []
+
+    def deploy_again_once_seen_removed(progress):
+        if not redeployed and progress.get(f"{stack}_worker") == "removed by the deploy":
+            lab.deploy(stack, fixed)  # the second deploy, while the harness waits
+            redeployed.append(True)
+
+    verdict = check_upgrade(lab.client, stack, before, timeout=60, min_stability=5, on_progress=deploy_again_once_seen_removed)
+    assert redeployed
+    assert not verdict.passed, verdict.render()
+    worker = verdict.service("worker")
+    assert worker.outcome == "unstable" and worker.failed_task.exit_code == 1
+
+
+@swarm_scenario
+def test_global_service_upgrade_and_replicas_scaled_down_pass(lab, tmp_path):
+    stack = lab.new_stack("down")
+    agent = lambda v: dict(service_spec(SERVE.format(v=v)), deploy={"mode": "global", "update_config": STOP_FIRST})
+    scaled = lambda n: dict(service_spec(SERVE.format(v="s")), deploy={"replicas": n, "restart_policy": {"condition": "any", "delay": "1s"}})
+    before = upgrade_stack(
+        lab, stack, {"agent": agent(1), "web": scaled(2), "spare": scaled(1)}, {"agent": agent(2), "web": scaled(1), "spare": scaled(0)}
+    )
+
+    verdict = check_upgrade(lab.client, stack, before, timeout=60, min_stability=2)
+    assert verdict.passed, verdict.render()
+    assert verdict.service("agent").outcome == "converged"
+    assert [verdict.service(name).reason.split(":")[0] for name in ("web", "spare")] == ["replicas 2 -> 1", "replicas 1 -> 0"]
+
+
+class BetweenTwoLooks:
+    """An ``on_progress`` hook that makes a second deploy happen wholly between two looks of the
+    harness: when the window of the first deploy starts, it runs ``redeploy`` and stalls until
+    that window is over (a long --poll-interval, a stalled runner). At the next look it kills
+    the task the second deploy started: a crash inside that deploy's own window."""
+
+    WINDOW = 6
+
+    def __init__(self, lab, stack, redeploy):
+        self.lab, self.service, self.redeploy = lab, f"{stack}_app", redeploy
+        self.redeployed = self.killed = None
+
+    def assert_caught(self, before):
+        verdict = check_upgrade(self.lab.client, before.stack, before, timeout=60, min_stability=self.WINDOW, on_progress=self)
+        assert self.killed, verdict.render()
+        assert not verdict.passed, verdict.render()
+        assert verdict.service("app").failed_task.task_id == self.redeployed
+
+    def __call__(self, progress):
+        if self.redeployed is None and "stability window ends" in progress[self.service]:
+            started = time.monotonic()
+            self.redeploy()
+            self.redeployed = wait_for(lambda: running_new_task(self.lab.client, self.service), "the second deploy to run")
+            time.sleep(max(0.0, started + self.WINDOW + 0.5 - time.monotonic()))
+        elif self.redeployed is not None and self.killed is None:
+            self.lab.client.api.kill(container_of(self.lab.client, self.redeployed))
+            state = lambda: self.lab.client.api.inspect_task(self.redeployed)["Status"]["State"]
+            self.killed = wait_for(lambda: state() == "failed", "the killed task to fail", timeout=30)
+
+
+@swarm_scenario
+def test_a_new_spec_rolled_out_between_two_looks_restarts_the_window(lab, tmp_path):
+    stack = lab.new_stack("between")
+    policy = {"failure_action": "rollback", "order": "stop-first", "monitor": "1s"}
+    app = lambda v: service_spec(SERVE.format(v=v), chaos=v, stack=stack, update=policy)
+    before = upgrade_stack(lab, stack, {"app": app(BASE)}, {"app": app(NEW)})
+    third = lab.write("compose.third.yml", {"app": app("33333333")})
+    rolled_out = lambda: (lab.client.api.inspect_service(f"{stack}_app").get("UpdateStatus") or {}).get("State") == "completed"
+    hook = BetweenTwoLooks(lab, stack, lambda: (lab.deploy(stack, third), wait_for(rolled_out, "the third rollout")))
+
+
+    hook.assert_caught(before)
+
+
+@swarm_scenario
+def test_a_stack_deployed_afresh_between_two_looks_restarts_the_window(lab, tmp_path):
+    stack = lab.new_stack("afresh")
+    app = service_spec(SERVE.format(v=NEW), chaos=NEW, stack=stack)
+    before = upgrade_stack(lab, stack, {"app": service_spec(SERVE.format(v=BASE), chaos=BASE, stack=stack)}, {"app": app})
+    afresh = lab.write("compose.afresh.yml", {"app": app})  # the same file: another service id
+    hook = BetweenTwoLooks(lab, stack, lambda: (lab.remove(stack), lab.deploy(stack, afresh)))
+
+
+    hook.assert_caught(before)
+
+
 # 3. crashes after swarm's monitor window ----------------------------------------------------
 
 
@@ -210,6 +304,35 @@ def test_a_task_that_failed_before_the_snapshot_does_not_fail_the_upgrade(lab, t
     assert verdict.service("app").outcome == "no-rollout-needed"
 
 
+
+# 6. job-mode services: every deploy runs the job again ---------------------------------------
+
+
+@swarm_scenario
+def test_a_job_whose_new_run_fails_fails_the_upgrade_and_one_that_completes_passes(lab, tmp_path):
+    stack = lab.new_stack("job")
+    job = lambda cmd, runs=1: dict(
+        service_spec(cmd),
+        deploy={"mode": "replicated-job", "replicas": runs, "restart_policy": {"condition": "on-failure", "delay": "1s", "max_attempts": 1}},
+    )
+    app = service_spec(SERVE.format(v=BASE))
+    idle = job("echo never", runs=0)  # a job kept at 0 completions: nothing to run
+    done = lambda name: [t["Status"]["State"] for t in lab.client.api.tasks(filters={"service": f"{stack}_{name}"})] == ["complete"]
+    lab.deploy(stack, lab.write("compose.base.yml", {"app": app, "migrate": job("echo migrate 1"), "seed": job("echo seed"), "idle": idle}))
+    wait_for(lambda: running_new_task(lab.client, f"{stack}_app") and done("migrate") and done("seed"), "the base stack")
+    before = snapshot_stack(lab.client, stack)
+    lab.deploy(stack, lab.write("compose.yml", {"app": app, "migrate": job("echo migrate 2; sleep 1; exit 5"), "seed": job("echo seed"), "idle": idle}))
+
+    verdict = check_upgrade(lab.client, stack, before, timeout=30, min_stability=2, fail_fast=False)
+    assert not verdict.passed, verdict.render()
+    migrate = verdict.service("migrate")
+    assert migrate.outcome == "unstable"
+    assert migrate.failed_task.exit_code == 5
+    seed = verdict.service("seed")  # unchanged, run again by the deploy, completed
+    assert seed.outcome == "no-rollout-needed" and "ran to completion" in seed.reason, seed
+    assert verdict.service("idle").outcome == "no-rollout-needed"
+
+
 # 7. diagnoses --------------------------------------------------------------------------------
 
 
@@ -226,6 +349,22 @@ def test_snapshot_taken_after_the_deploy_is_said_at_once(lab, tmp_path):
     assert time.monotonic() - started < 15
     assert run.returncode == 1, run.stdout + run.stderr
     assert "snapshot is newer than the deploy" in run.stdout
+
+
+@swarm_scenario
+def test_service_left_out_of_the_deploy_is_said_at_once(lab, tmp_path):
+    """docker stack deploy (abra too) keeps a service the new compose file no longer has, old spec and all."""
+    stack = lab.new_stack("left")
+    app = lambda v: service_spec(SERVE.format(v=v), chaos=v, stack=stack, update=STOP_FIRST)
+    before = upgrade_stack(lab, stack, {"app": app(BASE), "cache": service_spec(SERVE.format(v="c"))}, {"app": app(NEW)})
+
+    started = time.monotonic()
+    verdict = check_upgrade(lab.client, stack, before, timeout=60, min_stability=1)
+    assert time.monotonic() - started < 15
+    assert not verdict.passed
+    cache = verdict.service("cache")
+    assert cache.outcome == "not-deployed"
+    assert "--prune" in cache.reason, cache.reason
 
 
 @swarm_scenario

@@ -21,10 +21,11 @@ from compose_policy.harness import (
     assert_deployed_commit,
     assert_upgrade_converged,
     check_deployed_commit,
+    check_upgrade,
     snapshot_stack,
 )
 
-from swarmlab import service_spec, swarm_scenario
+from swarmlab import running_new_task, service_spec, swarm_scenario, wait_for
 
 pytestmark = pytest.mark.swarm
 
@@ -234,6 +235,28 @@ def test_unchanged_and_label_only_redeploys_need_no_rollout(lab, tmp_path):
     assert "no rollout needed" in run.stdout
     assert snapshot_stack(lab.client, stack).services[f"{stack}_app"].running_tasks == before.services[f"{stack}_app"].running_tasks
 
+
+
+@swarm_scenario
+def test_one_shot_service_that_finished_before_the_upgrade_needs_no_rollout(lab, tmp_path):
+    """restart_policy condition none: the task ran to completion and swarm never starts it again,
+    so the upgrade of the other services leaves it with no running task, as before."""
+    stack = lab.new_stack("once")
+    policy = {"failure_action": "rollback", "order": "stop-first", "monitor": "1s"}
+    app = lambda v: service_spec(SERVE.format(v=v), chaos=v, stack=stack, update=policy)
+    init = dict(service_spec("echo init; exit 0"), deploy={"restart_policy": {"condition": "none"}})
+    lab.deploy(stack, lab.write("compose.base.yml", {"app": app(BASE), "init": init}))
+    wait_for(lambda: running_new_task(lab.client, f"{stack}_app"), "the base version to run")
+    wait_for(lambda: [t["Status"]["State"] for t in lab.client.api.tasks(filters={"service": f"{stack}_init"})] == ["complete"], "the one-shot to complete")
+    before = snapshot_stack(lab.client, stack)
+    lab.deploy(stack, lab.write("compose.yml", {"app": app(NEW), "init": init}))
+
+    verdict = check_upgrade(lab.client, stack, before, timeout=20, min_stability=2)
+    assert verdict.passed, verdict.render()
+    once = verdict.service("init")
+    assert once.outcome == "no-rollout-needed"
+    assert any("ran to completion" in note for note in once.notes), once
+    assert verdict.service("app").outcome == "converged"
 
 # 5. wrong stamp ----------------------------------------------------------------------------
 
