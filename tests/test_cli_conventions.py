@@ -112,9 +112,10 @@ def all_commands():
     return list(walk(cli, []))
 
 
-@pytest.mark.parametrize("name", ["lint", "config", "rules", "explain", "fix", "harness", "fleet"])
+@pytest.mark.parametrize("name", ["lint", "config", "rules", "explain", "fix", "harness", "fleet", "audit",
+                                  "harness snapshot", "harness converge", "harness hc1", "harness verify-upgrade"])
 def test_every_subcommand_has_version(name):
-    proc = run(name, "--version")
+    proc = run(*name.split(), "--version")
     assert proc.returncode == 0 and proc.stdout == run("--version").stdout
 
 

@@ -48,6 +48,9 @@ def with_version(command: click.Command) -> click.Command:
     if not any("--version" in param.opts for param in command.params):
         show = click.version_option(__version__, prog_name="compose-policy", help="Show the version and exit.")
         command.params.append(show(lambda: None).__click_params__[0])
+    if isinstance(command, click.Group):  # harness snapshot, converge, ...: their subcommands too
+        for sub in command.commands.values():
+            with_version(sub)
     return command
 
 
