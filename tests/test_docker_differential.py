@@ -781,3 +781,45 @@ def test_mutated_corpus_files_are_refused_exactly_where_docker_refuses(corpus, d
     wrong = [f"{label}: docker {err or 'accepted'}; linter {codes}" for label, refused, err, codes in verdicts
              if refused != bool(codes)]
     assert not wrong, "\n".join(wrong)
+
+
+RESOURCES = """\
+version: "3.8"
+services:
+  app:
+    image: nginx:1.27
+    networks: [proxy, legacy, internal]
+    volumes: ["data:/data", "shared:/shared"]
+    secrets: [token]
+    configs: [conf]
+networks:
+  proxy:
+    external: true
+  legacy:
+    external:
+      name: real_proxy
+  internal:
+volumes:
+  data:
+  shared:
+    external: true
+    name: shared_data
+secrets:
+  token:
+    external: true
+configs:
+  conf:
+    external: true
+"""
+
+
+def test_config_prints_top_level_resources_as_docker_does(cli, tmp_path, docker_cli):
+    """Empty entries print as {}, external ones carry the name docker's loader gives them."""
+    (tmp_path / "compose.yml").write_text(RESOURCES)
+    ours = yaml.safe_load(cli("config", tmp_path).output)
+    proc = subprocess.run([docker_cli, "stack", "config", "-c", "compose.yml"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    theirs = yaml.safe_load(proc.stdout)
+    for section in ("networks", "volumes", "secrets", "configs"):
+        assert ours[section] == theirs[section], section

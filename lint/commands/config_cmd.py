@@ -34,8 +34,23 @@ def stack_as_dict(stack) -> dict:
     data["services"] = {name: service.node.plain() for name, service in stack.services.items()}
     for key in TOP_LEVEL:
         if sections[key]:
-            data[key] = dict(sorted(sections[key].items()))
+            data[key] = {name: as_docker_prints(name, entry) for name, entry in sorted(sections[key].items())}
     return data
+
+
+def as_docker_prints(name: str, entry):
+    """A top-level resource as docker's loader completes it: an empty entry is ``{}``, and an
+    external one is named (its own name, or the legacy ``external: {name: ...}``)."""
+    if entry is None:
+        return {}
+    if not isinstance(entry, dict) or not entry.get("external"):
+        return entry
+    external = entry["external"]
+    named = external.get("name") if isinstance(external, dict) else None
+    completed = {"name": entry.get("name") or named or name}
+    completed.update((k, v) for k, v in entry.items() if k != "name")
+    completed["external"] = True
+    return completed
 
 
 def blocking_problems(stack) -> list:
