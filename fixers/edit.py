@@ -28,7 +28,13 @@ class EditRefused(Exception):
 
 
 class Unreachable(EditRefused):
-    """The key is reached through an anchor, a merge key or a non-mapping: no engine may edit it."""
+    """The key is reached through an anchor, a merge key or a non-mapping, or its value is a
+    variable the user set up to override it: no engine may edit it."""
+
+
+def interpolated(text: str) -> bool:
+    """A value docker interpolates (``${ORDER:-start-first}``, ``$ORDER``); ``$$`` is a literal $."""
+    return "$" in text.replace("$$", "")
 
 
 _PLAIN_SAFE = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./+@-]*")

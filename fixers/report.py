@@ -84,7 +84,8 @@ def summary(outcomes: Sequence[Outcome], dry_run: bool) -> str:
         head = (f"Would fix {plural(fixed, 'finding')} ({plural(files, 'file')} to write)" if dry_run
                 else f"Fixed {plural(fixed, 'finding')} ({plural(files, 'file')} written)")
     else:
-        head = "Nothing fixed" if refused else "Nothing to fix"  # a refused stack may hold fixes
+        # a refused stack or fix means there was something to fix
+        head = "Nothing fixed" if refused or any(o.not_fixed for o in outcomes) else "Nothing to fix"
     tail = f"; {plural(remaining, 'finding')} remain{'s' if remaining == 1 else ''}" if remaining else ""
     if refused:
         tail += f"; {plural(refused, 'stack')} not fixed (see the errors)"

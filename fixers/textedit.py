@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 import yaml
 
-from compose_policy.fixers.edit import Edit, EditRefused, Unreachable, render_key, render_scalar
+from compose_policy.fixers.edit import Edit, EditRefused, Unreachable, interpolated, render_key, render_scalar
 from compose_policy.fixers.nodes import compose_first, is_empty_null, last_line, locate, shared_nodes
 from compose_policy.fixers.yaml_rt import Style
 
@@ -117,6 +117,9 @@ def apply_text(text: str, edits: Sequence[Edit], style: Style) -> str:
         if not found.missing:
             if not isinstance(found.leaf, yaml.ScalarNode):
                 raise EditRefused(f"{edit.dotted()} holds a collection, not a plain value")
+            if interpolated(found.leaf.value):  # a literal would silently drop the user's override
+                raise Unreachable(f"{edit.dotted()} is set by a ${{VARIABLE}}: change the "
+                                  "value where the variable is set, or fix with an overlay (without --in-place)")
             replacements.append(_replacement(found.leaf, edit.value, edit.dotted()))
             continue
         line, indent = _insertion_point(root, found, edit.path, lines, style.mapping)

@@ -125,3 +125,19 @@ def test_a_value_behind_a_shared_anchor_is_not_fixed_in_place_but_is_in_an_overl
     assert snapshot(folder) == before
     assert cli("fix", folder, "--select", "CP101").exit_code == 3
     assert (folder / "compose.yml").read_text() == SHARED
+
+
+def test_a_value_set_by_a_variable_keeps_its_variable(recipe, cli):
+    """`order: ${ORDER:-start-first}` lets each host choose; a literal would drop that silently."""
+    text = HEAVY.replace("order: 'start-first'", "order: ${ORDER:-start-first}  # per host")
+    assert text != HEAVY
+    folder = recipe(text)
+    before = snapshot(folder)
+    result = cli("fix", folder, "--in-place", "--unsafe-fixes", "--select", "CP101")
+    assert result.exit_code == 1, result.output
+    assert "deploy.update_config.order is set by a ${VARIABLE}" in result.stdout
+    assert "ORDER" not in result.output  # the file's value is not echoed
+    assert "Nothing fixed in 1 stack" in result.stdout
+    assert snapshot(folder) == before
+    assert cli("fix", folder, "--select", "CP101").exit_code == 3  # an overlay still fixes it
+    assert (folder / "compose.yml").read_text() == text
