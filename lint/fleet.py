@@ -207,11 +207,9 @@ def _totals(findings) -> dict:
     return {"total": total, "by_severity": by_severity, "by_rule": dict(sorted(by_rule.items()))}
 
 
-def _text(service, *path: str, default: str) -> str:
+def _text(service, *path: str, default: str, zero_is_default: bool = False) -> str:
     node = service.get(*path)
-    if node is None or node.plain() is None:
-        return f"{default} (default)"
-    if path[-1] == "monitor" and try_duration(node.plain()) == 0:  # the daemon never sends a zero monitor
+    if node is None or node.plain() is None or (zero_is_default and try_duration(node.plain()) == 0):
         return f"{default} (default)"
     raw = getattr(node, "raw", None)
     return str(raw if getattr(node, "unknown", False) else node.plain())
@@ -257,7 +255,8 @@ def _services(stack, findings: Sequence[Finding]) -> List[ServicePolicy]:
             image=service.value("image"),
             order=_text(service, "deploy", "update_config", "order", default="stop-first"),
             failure_action=_text(service, "deploy", "update_config", "failure_action", default="pause"),
-            monitor=_text(service, "deploy", "update_config", "monitor", default="5s"),
+            # the daemon never sends a zero monitor: swarm watches for its default
+            monitor=_text(service, "deploy", "update_config", "monitor", default="5s", zero_is_default=True),
             risk=grade(own),
             rules=sorted({f.rule for f in own}),
         ))
